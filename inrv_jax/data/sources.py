@@ -224,7 +224,7 @@ class VideoSource:
                 break
             try:
                 sha = clip.sha256()
-                _check_duplicate(clip, sha, seen_paths, seen_content)
+                check_duplicate(clip, sha, seen_paths, seen_content)
                 key, stop = self._resolve(clip, sha)
             except DataError as err:
                 if on_error == "raise":
@@ -308,6 +308,10 @@ class VideoSource:
                 self.cache.put(self._keys[i], arr)
         return arr
 
+    def full(self, i: int) -> np.ndarray:
+        """Every cached frame of video i: uint8 [N, H, W, 3] (window="random"), else its clip."""
+        return self._array(i)
+
     def load(self, i: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """Clip i as uint8 [T, H, W, 3].
 
@@ -341,7 +345,7 @@ def too_short(path: str, available: int, frames: int, stride: int) -> DataError:
     )
 
 
-def _check_duplicate(clip: Clip, sha: str, seen_paths: dict, seen_content: dict) -> None:
+def check_duplicate(clip: Clip, sha: str, seen_paths: dict, seen_content: dict) -> None:
     where = (os.path.realpath(clip.path) if os.path.exists(clip.path) else clip.path, clip.offset)
     if where in seen_paths:
         raise DataError(

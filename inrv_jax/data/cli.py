@@ -1,0 +1,144 @@
+"""`inrv data ...`: validate video sources and convert them to TFDS.
+
+inrv data check SPEC [--frames T --size H,W --crop center --stride S --data-dir DIR]
+inrv data build-tfds SRC --name NAME --data-dir DIR [--size H,W --frames T]
+inrv data manifest SPEC [--frames T --size H,W]   # print the manifest JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from inrv_jax.data.errors import DataError
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = [int(p) for p in text.replace("x", ",").split(",") if p.strip()]
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"size must be H,W (or one number), got {text!r}")
+    return parts[0], parts[1]
+
+
+def _add_clip_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frames", type=int, default=25, help="frames per clip T (default 25)")
+    p.add_argument("--size", type=_size, default=(100, 100), help="frame size H,W (100,100)")
+    p.add_argument("--crop", default="center", help='"center", "none" or "y0:y1,x0:x1"')
+    p.add_argument("--stride", type=int, default=1, help="take every S-th frame")
+    p.add_argument("--window", choices=("start", "random"), default="start")
+    p.add_argument("--data-dir", default=None, help="TFDS data dir / base of relative paths")
+    p.add_argument("--num-videos", type=int, default=None, help="only the first N videos")
+    p.add_argument("--grayscale", choices=("convert", "error"), default="convert")
+    p.add_argument("--alpha", choices=("drop", "error"), default="drop")
+    p.add_argument("--high-bit-depth", choices=("error", "convert"), default="error")
+
+
+def _clip_kwargs(args) -> dict:
+    return {
+        "frames": args.frames,
+        "size": args.size,
+        "crop": args.crop,
+        "stride": args.stride,
+        "window": args.window,
+        "data_dir": args.data_dir,
+        "num_videos": args.num_videos,
+        "grayscale": args.grayscale,
+        "alpha": args.alpha,
+        "high_bit_depth": args.high_bit_depth,
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    check = sub.add_parser(
+        "check",
+        help="report every problem of every video; exit 1 if any",
+        description="Decode every video as training would and report every problem.",
+    )
+    check.add_argument("spec", help="list file, folder, tfds:NAME[/SPLIT] or built-in name")
+    _add_clip_options(check)
+    check.add_argument("--json", action="store_true", help="print a JSON report")
+    build = sub.add_parser("build-tfds", help="write a source as an array_record TFDS dataset")
+    build.add_argument("spec", help="list file, folder or built-in name")
+    build.add_argument("--name", required=True, help="dataset name (snake_case)")
+    build.add_argument("--data-dir", required=True, help="TFDS data dir to write into")
+    build.add_argument("--size", type=_size, default=(128, 128), help="stored frame size H,W")
+    build.add_argument("--crop", default="center")
+    build.add_argument("--frames", type=int, default=None, help="keep T frames (default all)")
+    build.add_argument("--stride", type=int, default=1)
+    build.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+    manifest = sub.add_parser("manifest", help="print the manifest (code row -> video) as JSON")
+    manifest.add_argument("spec")
+    _add_clip_options(manifest)
+    manifest.add_argument("--on-error", choices=("raise", "skip"), default="raise")
+
+
+def _run_check(args) -> int:
+    from inrv_jax.data.check import check_source
+
+    try:
+        reports = check_source(args.spec, **_clip_kwargs(args))
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    bad = [r for r in reports if not r.ok]
+    if args.json:
+        print(json.dumps({"spec": args.spec, "reports": [r.to_dict() for r in reports]}, indent=1))
+    else:
+        for r in reports:
+            print(
+                f"{'ok  ' if r.ok else 'FAIL'} {r.path}"
+                + (f"  ({'; '.join(r.notes)})" if r.notes else "")
+            )
+            for p in r.problems:
+                print(
+                    f"     - {p.reason}: {p.detail}" + (f"\n       fix: {p.fix}" if p.fix else "")
+                )
+        print(
+            f"{len(reports)} videos, {len(bad)} with problems "
+            f"(T={args.frames}, size={args.size[0]}x{args.size[1]}, stride={args.stride})"
+        )
+    return 1 if bad else 0
+
+
+def _run_build(args) -> int:
+    from inrv_jax.data.tfds_io import build_tfds
+
+    try:
+        path = build_tfds(
+            args.spec,
+            args.name,
+            args.data_dir,
+            size=args.size,
+            crop=args.crop,
+            frames=args.frames,
+            stride=args.stride,
+            on_error=args.on_error,
+        )
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}; read it with spec tfds:{args.name} --data-dir {args.data_dir}")
+    return 0
+
+
+def _run_manifest(args) -> int:
+    from inrv_jax.data.sources import open_source
+
+    try:
+        source = open_source(args.spec, on_error=args.on_error, **_clip_kwargs(args))
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(source.manifest.to_json())
+    for path, reason in source.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 0
+
+
+def run(args) -> int:
+    actions = {"check": _run_check, "build-tfds": _run_build, "manifest": _run_manifest}
+    return actions[args.data_command](args)
