@@ -101,12 +101,7 @@ def _read_directory(path: str) -> list[str]:
         )
     exts = {os.path.splitext(n)[1].lower() for n in names}
     if exts <= decode.IMAGE_EXTENSIONS and not any(os.path.isdir(e) for e in entries):
-        raise DataError(
-            path,
-            "frames_not_videos",
-            "folder holds images, not videos",
-            "to use it as one video, name it in a list file or put it inside a parent folder",
-        )
+        return [path]  # a frame folder: one video
     return entries
 
 
@@ -209,7 +204,7 @@ class VideoSource:
         self.preload = preload
         self.span = window_span(frames, stride)
         self.seed = seed
-        self.cache = cache or ClipCache()
+        self.cache = cache if cache is not None else ClipCache()
         self.skipped: list[tuple[str, str]] = []
         self.notes: dict[str, list[str]] = {}
         self._clips: list[Clip] = []
