@@ -1,0 +1,85 @@
+"""Built-in datasets: shapes, moving_digits, sample_clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inrv_jax.data import open_source
+from inrv_jax.data.builtin import render_shapes, sample_video_files, shapes_factors
+
+
+def test_shapes_default_is_small_and_deterministic():
+    a = open_source("shapes", frames=8, size=(32, 32))
+    b = open_source("shapes", frames=8, size=(32, 32))
+    c = open_source("shapes", frames=8, size=(32, 32), seed=1)
+    assert len(a) == 8
+    assert a.manifest == b.manifest
+    assert a.manifest.paths == [f"shapes/{i}" for i in range(8)]
+    np.testing.assert_array_equal(a.load(3), b.load(3))
+    assert not np.array_equal(a.load(3), c.load(3))
+    clip = a.load(0)
+    assert clip.shape == (8, 32, 32, 3) and clip.dtype == np.uint8
+    assert not np.array_equal(clip[0], clip[-1]), "shapes move"
+
+
+def test_shapes_factors_are_controlled():
+    factors = shapes_factors(5, seed=0, count=2, kinds=("circle",), radius=0.2, speed=0.05)
+    for video in factors:
+        assert len(video) == 2
+        for shape in video:
+            assert shape["kind"] == "circle" and shape["radius"] == pytest.approx(0.2)
+            assert np.hypot(*shape["velocity"]) == pytest.approx(0.05)
+            assert all(0.2 <= p <= 0.8 for p in shape["start"])
+
+
+def test_shapes_render_is_antialiased_and_stays_inside():
+    shape = {
+        "kind": "circle",
+        "colour": [255, 255, 255],
+        "radius": 0.25,
+        "start": [0.5, 0.5],
+        "velocity": [0.3, 0.2],
+    }
+    video = render_shapes([shape], 12, (32, 32))
+    values = np.unique(video)
+    assert len(values) > 4, "edges are blended, not binary"
+    area = video[..., 0].astype(float).sum(axis=(1, 2)) / 255
+    expected = np.pi * (0.25 * 32) ** 2
+    assert np.all(np.abs(area - expected) < 0.05 * expected), "never clipped by the border"
+
+
+def test_shapes_options_reach_the_renderer():
+    source = open_source("shapes", frames=4, size=(16, 24), num_videos=3, count=1, length=10)
+    assert len(source) == 3 and source.load(0).shape == (4, 16, 24, 3)
+    assert source.manifest.settings["builtin"] == {"count": 1, "length": 10}
+
+
+def test_moving_digits():
+    source = open_source("moving_digits", frames=6, size=(64, 64), num_videos=3)
+    clip = source.load(0)
+    assert clip.shape == (6, 64, 64, 3)
+    assert np.array_equal(clip[..., 0], clip[..., 2]), "white digits on black"
+    assert 0.02 < (clip[..., 0] > 128).mean() < 0.5
+    again = open_source("moving_digits", frames=6, size=(64, 64), num_videos=3)
+    np.testing.assert_array_equal(again.load(2), source.load(2))
+
+
+def test_sample_clips_are_windows_of_the_packaged_videos():
+    names = [f.rsplit("/", 1)[-1] for f in sample_video_files()]
+    assert "carphone_pristine.mp4" in names
+    source = open_source(
+        "sample_clips", frames=8, size=(16, 16), stride=2, hop=20, videos=["carphone_pristine"]
+    )
+    assert len(source) == 6  # 120 frames, windows of 15 every 20
+    starts = [e.frame_start for e in source.manifest]
+    assert starts == [0, 20, 40, 60, 80, 100]
+    assert all(e.frame_stop - e.frame_start == 15 for e in source.manifest)
+    assert len({e.key() for e in source.manifest}) == 6
+    assert source.manifest.index_of("sample_clips/carphone_pristine.mp4@40") == 2
+    # A window is the same frames whichever clip it was cut for.
+    long = open_source(
+        "sample_clips", frames=8, size=(16, 16), stride=2, hop=20, length=35,
+        videos=["carphone_pristine"], window="random",
+    )  # fmt: skip
+    np.testing.assert_array_equal(long.full(0)[20:35:2], source.load(1))
