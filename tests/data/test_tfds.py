@@ -11,7 +11,6 @@ import pytest
 from inrv_jax.data import DataError, open_source
 from inrv_jax.data.tfds_io import build_tfds
 
-
 NO_TF = importlib.util.find_spec("tensorflow") is None
 
 
