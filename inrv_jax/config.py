@@ -1,0 +1,219 @@
+"""The config schema: the base recipe, loading config files with overrides, validation.
+
+A config file is ``configs/NAME.py`` defining ``get_config(variant: str | None)`` that returns
+an ``ml_collections.ConfigDict`` (usually ``base_config()`` with changes). ``variant`` comes
+from ``path.py:variant`` (e.g. ``:small`` — every config has a CPU-sized ``small``).
+Overrides are ``key.sub=value`` strings; the value is parsed with the type of the existing
+key, so typos in key names fail loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import pathlib
+
+import ml_collections
+
+from inrv_jax.conditioning import CONDITIONING_KINDS
+from inrv_jax.hypernet import HYPERNETS
+from inrv_jax.inr import KINDS as INR_KINDS
+
+
+class ConfigError(ValueError):
+    """An invalid or inconsistent config value; the message names the key."""
+
+
+def base_config() -> ml_collections.ConfigDict:
+    """The faithful official recipe (DESIGN §2): official architecture, L1 + 0.7 LPIPS, Adam 1e-4."""
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.spec = "shapes"  # list file, directory, tfds:NAME[/SPLIT] or a built-in name
+    c.data.frames = 25
+    c.data.size = (100, 100)
+    c.data.crop = "center"
+    c.data.stride = 1
+    c.data.window = "start"
+    c.data.data_dir = ml_collections.FieldReference(None, field_type=str)
+    c.data.on_error = "raise"  # or "skip" (skipped files are written to the workdir)
+    c.data.num_videos = ml_collections.FieldReference(None, field_type=int)
+    c.data.seed = 0
+    c.data.cache_dir = ml_collections.FieldReference(None, field_type=str)
+    c.data.features_path = ml_collections.FieldReference(None, field_type=str)
+    c.data.builtin = ml_collections.ConfigDict()
+
+    c.model = ml_collections.ConfigDict()
+    c.model.latent_dim = "auto"  # 128 for > 2,000 videos, else 64 (official rule)
+    c.model.code_init_std = 0.01
+    c.model.compute_dtype = "float32"  # "bfloat16" on accelerators
+    c.model.inr = ml_collections.ConfigDict(
+        dict(kind="relu_pe", hidden=256, depth=4, num_freqs=10, w0=30.0)
+    )
+    c.model.hypernet = ml_collections.ConfigDict(
+        dict(kind="per_tensor", hidden=256, depth=4, out_scale=0.1)
+    )
+    c.model.conditioning = ml_collections.ConfigDict(
+        dict(
+            kind="off",  # "encoder" (the paper's regularizer), "kl" (ablation) or "off"
+            encoder="vgg16",  # frozen frame encoder, or "precomputed" (data.features_path)
+            code_dim=512,
+            gru_hidden=256,
+            gru_layers=3,
+            dropout=0.1,
+            merge_hidden=512,
+            kl_weight=1e-4,
+            encoder_size=64,  # frames are resized to this square before the frozen encoder
+        )
+    )
+
+    c.loss = ml_collections.ConfigDict()
+    c.loss.distance = "l1"  # "l1" or "l2"
+    c.loss.lpips_weight = 0.7
+    c.loss.lpips_net = "vgg16"
+
+    c.optim = ml_collections.ConfigDict()
+    c.optim.lr = 1e-4
+    c.optim.schedule = "constant"  # or "cosine" (with warmup_steps)
+    c.optim.warmup_steps = 0
+    c.optim.b1 = 0.9
+    c.optim.b2 = 0.999
+    c.optim.grad_clip = 0.0  # global-norm clip; 0 disables
+
+    c.train = ml_collections.ConfigDict()
+    c.train.batch_size = 2  # global batch (videos per step)
+    c.train.steps = 1000
+    c.train.sample_frac = 1.0  # fraction of pixel coordinates used per step (official: 1.0)
+    c.train.render_chunk = 1 << 16  # coordinates per chunk when rendering for eval/samples
+    c.train.remat = False  # rematerialise the INR activations in the backward pass
+    c.train.log_every = 50
+    c.train.eval_every = 500
+    c.train.eval_videos = 4  # held-out subset of training videos for reconstruction PSNR
+    c.train.sample_every = 0  # write mp4/gif samples every N steps (0: only at the end)
+    c.train.num_samples = 4
+    c.train.checkpoint_every = 500
+    c.train.keep_checkpoints = 3
+    c.train.progress = True
+
+    c.mesh = ml_collections.ConfigDict()
+    c.mesh.data = -1  # devices on the data axis (-1: all that the model axis leaves)
+    c.mesh.model = 1
+    # (regex over "/"-joined param paths, partition spec of that array); first match wins.
+    c.mesh.rules = (
+        (r"hypernet/out_\d+$", (None, "model")),
+        (r"hypernet/out_\d+_bias$", ("model",)),
+    )
+
+    c.distributed = ml_collections.ConfigDict()
+    c.distributed.coordinator = ml_collections.FieldReference(None, field_type=str)
+    c.distributed.num_processes = ml_collections.FieldReference(None, field_type=int)
+    c.distributed.process_id = ml_collections.FieldReference(None, field_type=int)
+    return c
+
+
+def load_config(path_and_variant: str, overrides: list[str] | None = None):
+    """Load ``configs/NAME.py[:variant]`` and apply ``key=value`` overrides, then validate."""
+    path, _, variant = path_and_variant.partition(":")
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {path!r} does not exist (expected configs/NAME.py)")
+    spec = importlib.util.spec_from_file_location(f"inrv_config_{file.stem}", file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise ConfigError(f"config file {path!r} defines no get_config()")
+    config = module.get_config(variant or None)
+    apply_overrides(config, overrides or [])
+    validate(config)
+    return config
+
+
+def _parse_value(raw: str, current):
+    if isinstance(current, bool):
+        if raw.lower() in ("true", "1", "yes"):
+            return True
+        if raw.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"expected true/false, got {raw!r}")
+    if isinstance(current, str) or current is None:
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            return raw
+        return raw if isinstance(current, str) and not isinstance(value, str) else value
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    return ast.literal_eval(raw)
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: list[str]) -> None:
+    """Apply ``["train.steps=10", "model.inr.hidden=64", ...]`` in place."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.removeprefix("--").removeprefix("config.")
+        if not sep:
+            raise ConfigError(f"override {item!r} must look like key.sub=value")
+        *parents, leaf = key.split(".")
+        node = config
+        for p in parents:
+            if p not in node:
+                raise ConfigError(f"unknown config key {key!r} (no {p!r} section)")
+            node = node[p]
+        if leaf not in node:
+            raise ConfigError(f"unknown config key {key!r}")
+        try:
+            node[leaf] = _parse_value(raw, node[leaf])
+        except (ValueError, TypeError, SyntaxError) as e:
+            raise ConfigError(f"bad value {raw!r} for config key {key!r}: {e}") from None
+
+
+def _require(cond: bool, key: str, msg: str) -> None:
+    if not cond:
+        raise ConfigError(f"config key {key}: {msg}")
+
+
+def validate(c: ml_collections.ConfigDict) -> None:
+    """Fail at start, naming the key, on invalid or inconsistent values."""
+    _require(c.data.frames >= 1, "data.frames", f"must be >= 1, got {c.data.frames}")
+    _require(
+        len(c.data.size) == 2 and min(c.data.size) >= 2,
+        "data.size",
+        f"must be (height, width) each >= 2, got {c.data.size}",
+    )
+    _require(c.data.on_error in ("raise", "skip"), "data.on_error", "must be 'raise' or 'skip'")
+    _require(c.data.window in ("start", "random"), "data.window", "must be 'start' or 'random'")
+    m = c.model
+    _require(
+        m.latent_dim == "auto" or (isinstance(m.latent_dim, int) and m.latent_dim > 0),
+        "model.latent_dim",
+        f"must be 'auto' or a positive int, got {m.latent_dim!r}",
+    )
+    _require(m.inr.kind in INR_KINDS, "model.inr.kind", f"must be one of {INR_KINDS}")
+    _require(m.inr.hidden > 0 and m.inr.depth > 0, "model.inr.hidden/depth", "must be > 0")
+    _require(m.hypernet.kind in HYPERNETS, "model.hypernet.kind", f"one of {sorted(HYPERNETS)}")
+    _require(m.compute_dtype in ("float32", "bfloat16"), "model.compute_dtype", "float32|bfloat16")
+    cond = m.conditioning
+    _require(cond.kind in CONDITIONING_KINDS, "model.conditioning.kind", str(CONDITIONING_KINDS))
+    if cond.kind == "encoder" and cond.encoder == "precomputed":
+        _require(
+            c.data.features_path is not None,
+            "data.features_path",
+            "conditioning.encoder='precomputed' needs a .npy of frame features [N, T, F]",
+        )
+    _require(c.loss.distance in ("l1", "l2"), "loss.distance", "must be 'l1' or 'l2'")
+    _require(c.loss.lpips_weight >= 0, "loss.lpips_weight", "must be >= 0")
+    _require(
+        c.loss.lpips_weight == 0 or c.train.sample_frac == 1.0,
+        "loss.lpips_weight",
+        "LPIPS needs whole frames: set train.sample_frac=1.0 or loss.lpips_weight=0",
+    )
+    _require(0 < c.train.sample_frac <= 1, "train.sample_frac", "must be in (0, 1]")
+    _require(c.optim.lr > 0, "optim.lr", f"must be > 0, got {c.optim.lr}")
+    _require(c.optim.schedule in ("constant", "cosine"), "optim.schedule", "constant|cosine")
+    _require(c.train.batch_size >= 1, "train.batch_size", "must be >= 1")
+    _require(c.train.steps >= 1, "train.steps", "must be >= 1")
+    _require(c.mesh.model >= 1, "mesh.model", "must be >= 1")
+    _require(c.mesh.data == -1 or c.mesh.data >= 1, "mesh.data", "must be -1 or >= 1")

@@ -1,0 +1,180 @@
+"""The video INR: a parameter spec, a pure apply for one coordinate, and chunked rendering.
+
+The INR maps one pixel coordinate (t, h, w) to an RGB value in [-1, 1]. Its parameters are
+an explicit pytree — a tuple of layers ``{"w": f32[out, in], "b": f32[out]}`` applied as
+``W @ x + b`` (the official layout: a hypernetwork head's output reshapes to (out, in)).
+``inr_param_spec`` is the single source of truth for that tree; everything that produces
+INR parameters (hypernetworks, single-INR fitting, checkpoint import) must match it.
+
+Two kinds:
+  * ``relu_pe``: NeRF positional encoding, ReLU hidden layers, linear output (official).
+  * ``siren``: raw coordinates, sine activations ``sin(w0 (W x + b))``, linear output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inrv_jax.encoding import nerf_encode, nerf_encoding_dim
+
+KINDS = ("relu_pe", "siren")
+
+
+@dataclasses.dataclass(frozen=True)
+class INRSpec:
+    """Architecture of the INR (hashable, so it can be a static argument).
+
+    Attributes:
+      kind: "relu_pe" (official) or "siren".
+      hidden: width of every hidden layer.
+      depth: number of hidden (activated) layers; the official INR has 4.
+      num_freqs: positional-encoding octaves (relu_pe only).
+      w0: SIREN frequency factor (siren only).
+      in_dim / out_dim: coordinate and colour dims.
+    """
+
+    kind: str = "relu_pe"
+    hidden: int = 256
+    depth: int = 4
+    num_freqs: int = 10
+    w0: float = 30.0
+    in_dim: int = 3
+    out_dim: int = 3
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"model.inr.kind must be one of {KINDS}, got {self.kind!r}")
+        if self.hidden < 1 or self.depth < 1:
+            raise ValueError(f"INR hidden and depth must be >= 1, got {self.hidden}, {self.depth}")
+
+    @classmethod
+    def from_config(cls, cfg) -> INRSpec:
+        return cls(
+            kind=cfg.kind,
+            hidden=int(cfg.hidden),
+            depth=int(cfg.depth),
+            num_freqs=int(cfg.get("num_freqs", 10)),
+            w0=float(cfg.get("w0", 30.0)),
+        )
+
+    @property
+    def encoded_dim(self) -> int:
+        if self.kind == "relu_pe":
+            return nerf_encoding_dim(self.in_dim, self.num_freqs)
+        return self.in_dim
+
+    @property
+    def layer_sizes(self) -> tuple[tuple[int, int], ...]:
+        """(in, out) of every linear layer, input to output."""
+        dims = [self.encoded_dim] + [self.hidden] * self.depth + [self.out_dim]
+        return tuple(zip(dims[:-1], dims[1:], strict=True))
+
+
+def inr_param_spec(spec: INRSpec) -> tuple[dict[str, jax.ShapeDtypeStruct], ...]:
+    """The INR parameter tree as shapes: ``({"w": [out, in], "b": [out]}, ...)``."""
+    return tuple(
+        {
+            "w": jax.ShapeDtypeStruct((fan_out, fan_in), jnp.float32),
+            "b": jax.ShapeDtypeStruct((fan_out,), jnp.float32),
+        }
+        for fan_in, fan_out in spec.layer_sizes
+    )
+
+
+def inr_num_params(spec: INRSpec) -> int:
+    return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(inr_param_spec(spec)))
+
+
+def inr_param_names(spec: INRSpec) -> list[tuple[int, str]]:
+    """INR tensors in the official head order: layer 0 w, layer 0 b, layer 1 w, …"""
+    return [(i, name) for i in range(len(spec.layer_sizes)) for name in ("w", "b")]
+
+
+def inr_init(key: jax.Array, spec: INRSpec):
+    """Initial parameters of one INR (used for single-INR fitting and the shared base INR).
+
+    relu_pe uses PyTorch's nn.Linear default (uniform ±1/sqrt(fan_in) for weight and bias),
+    as the official INR template does; siren uses the SIREN init (first layer ±1/fan_in,
+    others ±sqrt(6/fan_in)/w0, biases ±1/sqrt(fan_in)).
+    """
+    params = []
+    for i, (fan_in, fan_out) in enumerate(spec.layer_sizes):
+        kw, kb = jax.random.split(jax.random.fold_in(key, i))
+        if spec.kind == "siren":
+            bound = 1.0 / fan_in if i == 0 else np.sqrt(6.0 / fan_in) / spec.w0
+        else:
+            bound = 1.0 / np.sqrt(fan_in)
+        bias_bound = 1.0 / np.sqrt(fan_in)
+        params.append(
+            {
+                "w": jax.random.uniform(kw, (fan_out, fan_in), jnp.float32, -bound, bound),
+                "b": jax.random.uniform(kb, (fan_out,), jnp.float32, -bias_bound, bias_bound),
+            }
+        )
+    return tuple(params)
+
+
+def inr_apply(params, coord: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
+    """Evaluate the INR at one coordinate.
+
+    Args:
+      params: a tree matching ``inr_param_spec(spec)`` (unbatched).
+      coord: f32[3], (t, h, w) in [-1, 1].
+      spec: the architecture.
+
+    Returns:
+      f32[3], RGB on the model's [-1, 1] scale (not clipped).
+    """
+    x = nerf_encode(coord, spec.num_freqs) if spec.kind == "relu_pe" else coord
+    *hidden, last = params
+    for layer in hidden:
+        x = layer["w"] @ x + layer["b"]
+        x = jnp.sin(spec.w0 * x) if spec.kind == "siren" else jax.nn.relu(x)
+    return last["w"] @ x + last["b"]
+
+
+def render_coords(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
+    """One INR at many coordinates: f32[N, 3] -> f32[N, 3] (vmap over coordinates)."""
+    return jax.vmap(functools.partial(inr_apply, spec=spec), in_axes=(None, 0))(params, coords)
+
+
+def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
+    """A batch of INRs at shared coordinates.
+
+    The coordinate axis is not batched over videos, so the positional encoding is
+    computed once and shared by every video.
+
+    Args:
+      params: INR tree with a leading video axis B on every leaf.
+      coords: f32[N, 3].
+
+    Returns:
+      f32[B, N, 3].
+    """
+    return jax.vmap(functools.partial(render_coords, spec=spec), in_axes=(0, None))(params, coords)
+
+
+def render_chunked(params, coords: jnp.ndarray, spec: INRSpec, chunk: int) -> jnp.ndarray:
+    """``render_batch`` in bounded memory: coordinates are processed ``chunk`` at a time.
+
+    Peak activation memory is O(B * chunk * hidden) instead of O(B * N * hidden).
+    Works under jit (``lax.map`` over chunks; the last chunk is padded and trimmed).
+
+    Returns:
+      f32[B, N, 3].
+    """
+    n = coords.shape[0]
+    if chunk >= n:
+        return render_batch(params, coords, spec)
+    num_chunks = -(-n // chunk)
+    padded = jnp.pad(coords, ((0, num_chunks * chunk - n), (0, 0)))
+    out = jax.lax.map(
+        lambda c: render_batch(params, c, spec), padded.reshape(num_chunks, chunk, 3)
+    )  # [C, B, chunk, 3]
+    out = jnp.moveaxis(out, 0, 1).reshape(out.shape[1], num_chunks * chunk, -1)
+    return out[:, :n]

