@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import moving_frames, write_frame_folder, write_video
+from videofixtures import moving_frames, write_frame_folder, write_video
 
 from inrv_jax.data import DataError, open_source
 from inrv_jax.data import decode as decode_mod

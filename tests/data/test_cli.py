@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import moving_frames, write_video
+from videofixtures import moving_frames, write_video
 
 from inrv_jax.cli import main
 from inrv_jax.data import Manifest

@@ -7,7 +7,7 @@ import json
 import ml_collections
 import numpy as np
 import pytest
-from conftest import moving_frames, write_frame_folder, write_video
+from videofixtures import moving_frames, write_frame_folder, write_video
 
 from inrv_jax.data import DataError, Manifest, open_source, source_from_config
 from inrv_jax.data import decode as decode_mod
