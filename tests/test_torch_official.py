@@ -217,7 +217,7 @@ def test_train_to_psnr_reports_curve():
 
 def test_bench_train_step_smoke():
     cfg = to.OfficialConfig(**TINY)
-    result = to.bench_train_step(2, 4, 4, 2, steps=1, warmup=1, cfg=cfg)
+    result = to.bench_train_step(2, 4, 4, 2, steps=1, warmup=1, cfg=cfg, adam="fused")
     assert result["pixels_per_step"] == 64
     assert result["seconds_per_step"] > 0
     assert result["pixels_per_s"] == pytest.approx(64 / result["seconds_per_step"])
@@ -225,3 +225,20 @@ def test_bench_train_step_smoke():
     head_flops = 6 * 2 * 10 * (16 * 64 + 3 * 64 * 64)
     hyper_last = 6 * 2 * 64 * sum(p.numel() for p in to.OfficialVideoGen(cfg).net.parameters())
     assert result["flops_per_step"] == inr_flops + head_flops + hyper_last
+
+
+def test_adam_implementations_agree():
+    grid = torch.from_numpy(to.coordinate_grid(2, 3, 3)).expand(2, -1, -1)
+    target, idx = torch.rand(2, 18, 3), torch.arange(2)
+    states = []
+    for adam in ("default", "fused"):
+        torch.manual_seed(0)
+        model = to.OfficialVideoGen(to.OfficialConfig(num_videos=2, **TINY))
+        optim = to.make_optimizer(model, adam=adam)
+        for _ in range(2):
+            to.train_step(model, optim, idx, grid, target)
+        states.append(model.state_dict())
+    for key in states[0]:
+        torch.testing.assert_close(states[0][key], states[1][key], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="adam must be one of"):
+        to.make_optimizer(model, adam="sgd")
