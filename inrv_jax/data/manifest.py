@@ -58,7 +58,7 @@ class Manifest:
     def __post_init__(self):
         object.__setattr__(self, "entries", tuple(self.entries))
         # JSON-normalise (tuples -> lists) so a manifest equals its own round trip.
-        object.__setattr__(self, "settings", json.loads(json.dumps(self.settings)))
+        object.__setattr__(self, "settings", json.loads(json.dumps(self.settings, default=str)))
         for i, e in enumerate(self.entries):
             if e.index != i:
                 raise ValueError(f"manifest entry {i} has index {e.index}")

@@ -25,7 +25,8 @@ CropBox = tuple[int | None, int | None, int | None, int | None]
 def parse_crop(crop: Any) -> str | CropBox:
     """Normalises a crop setting.
 
-    Accepts "center" (largest centred square), "none" (whole frame, aspect may change), a
+    Accepts "center" (largest centred box of the output's aspect ratio: a square for square
+    output), "none" (whole frame, aspect may change), a
     4-sequence (y0, y1, x0, x1) with None for an open edge, or the same as a string
     "y0:y1,x0:x1" (e.g. ":,140:500" keeps columns 140-499, as the official How2Sign loader).
     """
@@ -110,9 +111,12 @@ class Preprocess:
         if self.crop == "none":
             return (0, 0, width, height)
         if self.crop == "center":
-            side = min(height, width)
-            top, left = (height - side) // 2, (width - side) // 2
-            return (left, top, left + side, top + side)
+            # Largest centred box with the output's aspect ratio (a square for square output).
+            out_h, out_w = self.size
+            crop_w = min(width, round(height * out_w / out_h))
+            crop_h = min(height, round(crop_w * out_h / out_w))
+            top, left = (height - crop_h) // 2, (width - crop_w) // 2
+            return (left, top, left + crop_w, top + crop_h)
         y0, y1, x0, x1 = self.crop
         y0, y1, x0, x1 = (
             y0 or 0,

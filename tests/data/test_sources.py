@@ -69,6 +69,8 @@ def test_crop_box_and_center_crop(tmp_path):
     np.testing.assert_array_equal(centre.load(0), frames[:, :, 4:12])
     tuple_box = open_source(folder, frames=3, size=(8, 8), crop=(0, 8, 0, 8))
     np.testing.assert_array_equal(tuple_box.load(0), frames[:, :, :8])
+    wide = open_source(folder, frames=3, size=(4, 16))  # centre crop keeps the output's aspect
+    np.testing.assert_array_equal(wide.load(0), frames[:, 2:6, :])
     with pytest.raises(DataError, match="crop_outside_frame"):
         open_source(folder, frames=3, size=(8, 8), crop=":,10:30")
 
