@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(commands[argv[0]][0])
         parser = argparse.ArgumentParser(prog=f"inrv {argv[0]}", description=commands[argv[0]][1])
         module.add_arguments(parser)
-        args = parser.parse_args(argv[1:])
+        if argv[0] == "train":  # --config.key=value overrides are free-form
+            args, rest = parser.parse_known_args(argv[1:])
+            args.overrides = rest
+        else:
+            args = parser.parse_args(argv[1:])
         return int(module.run(args) or 0)
     args = build_parser().parse_args(argv)
     return int(importlib.import_module(args._module).run(args) or 0)

