@@ -356,9 +356,11 @@ def bench_train_step(
       cfg: model sizes (default: the official ones at ``latent_dim``); ``num_videos`` := batch.
       adam: "default" (official), "foreach" or "fused" (see ``make_optimizer``).
     Returns:
-      dict with ``seconds_per_step`` (median), ``seconds_per_step_mean``, ``pixels_per_s``
-      (batch * rendered pixels / median step time), ``flops_per_step`` (analytic matmul FLOPs),
-      ``gflops_per_s``, ``final_loss`` and the settings.
+      dict with ``seconds_per_step`` (median), ``seconds_per_step_mean``, ``_min``,
+      ``pixels_per_s`` (batch * rendered pixels / median step time), ``pixels_per_s_best`` (same
+      at the fastest step: the better estimate on a shared, loaded machine), ``flops_per_step``
+      (analytic matmul FLOPs), ``gflops_per_s`` (at the median), ``final_loss``, the settings and
+      ``loadavg_1min`` (other processes on the CPU make the timings noisy).
     """
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -392,7 +394,8 @@ def bench_train_step(
             "frames": frames, "height": height, "width": width, "batch": batch,
             "pixels_per_step": batch * n, "threads": threads, "steps": steps, "adam": adam,
             "seconds_per_step": median, "seconds_per_step_mean": float(np.mean(times)),
-            "pixels_per_s": batch * n / median, "flops_per_step": flops,
+            "seconds_per_step_min": min(times), "pixels_per_s": batch * n / median,
+            "pixels_per_s_best": batch * n / min(times), "flops_per_step": flops,
             "gflops_per_s": flops / median / 1e9, "final_loss": loss,
             "torch_version": torch.__version__, "loadavg_1min": os.getloadavg()[0],
         }  # fmt: skip
@@ -416,6 +419,7 @@ def train_to_psnr(
     eval_every: int | None = None,
     threads: int | None = None,
     cfg: OfficialConfig | None = None,
+    adam: str = "default",
 ) -> dict[str, Any]:
     """Train the official recipe until mean reconstruction PSNR reaches ``target_psnr``.
 
@@ -426,11 +430,16 @@ def train_to_psnr(
     Args:
       videos: [N, T, H, W, 3] in [-1, 1].
       max_seconds: training-time budget (evaluation excluded).
-      cfg: model sizes; default: official with ``num_videos=N`` and latent 64 (N <= 2,000).
+      cfg: model sizes (unconditional only); default: official with latent 64 (N <= 2,000).
+        ``num_videos`` is set to N.
+      adam: torch Adam implementation (see ``make_optimizer``).
     Returns:
       dict: ``reached`` (bool), ``seconds`` / ``steps`` when first reached (None otherwise),
-      ``curve`` [(train seconds, steps, mean psnr)], ``final_psnr``, ``eval_excluded_from_time``.
+      ``curve`` [(train seconds, steps, mean psnr)], ``final_psnr``, ``eval_excluded_from_time``
+      and the trained ``model`` (e.g. for ``save_official_checkpoint``).
     """
+    if cfg is not None and cfg.conditional:
+        raise ValueError("train_to_psnr trains the unconditional recipe; cfg.conditional is set")
     videos = np.asarray(videos, dtype=np.float32)
     n_videos, frames, height, width, _ = videos.shape
     previous_threads = torch.get_num_threads()
@@ -438,9 +447,9 @@ def train_to_psnr(
         torch.set_num_threads(threads)
     try:
         torch.manual_seed(seed)
-        cfg = cfg or OfficialConfig(num_videos=n_videos, latent_dim=64)
+        cfg = dataclasses.replace(cfg or OfficialConfig(latent_dim=64), num_videos=n_videos)
         model = OfficialVideoGen(cfg)
-        optimizer = make_optimizer(model, lr)
+        optimizer = make_optimizer(model, lr, adam)
         grid = torch.from_numpy(coordinate_grid(frames, height, width))
         data = torch.from_numpy(videos.reshape(n_videos, -1, 3))
         gen = torch.Generator().manual_seed(seed)
@@ -565,12 +574,15 @@ def _head_forward(state_dict, k: int, z: np.ndarray) -> np.ndarray:
     return x
 
 
-def render_numpy(state_dict, latent: np.ndarray, T: int, H: int, W: int) -> np.ndarray:
+def render_numpy(
+    state_dict, latent: np.ndarray, T: int, H: int, W: int, chunk: int = 65536
+) -> np.ndarray:
     """Pure-NumPy (float64) official forward pass: latent -> hypernetwork -> INR on the grid.
 
     Args:
       state_dict: official ``model`` dict (torch tensors or arrays); sizes come from its shapes.
       latent: [latent_dim], the latent fed to the hypernetwork (``learned_latents[i][2]``).
+      chunk: pixels per evaluation chunk (memory bound only; the result does not depend on it).
     Returns:
       f32[T, H, W, 3] (not clipped).
     """
@@ -580,13 +592,16 @@ def render_numpy(state_dict, latent: np.ndarray, T: int, H: int, W: int) -> np.n
     in_dim = shapes[0][1]
     if (in_dim - 3) % 6:
         raise ValueError(f"INR input {in_dim} is not 3 * (1 + 2F) for 3-d coordinates")
-    enc = positional_encoding_numpy(coordinate_grid(T, H, W).astype(np.float64), (in_dim - 3) // 6)
-    x = enc
-    for layer in range(len(params) // 2):
-        if layer:
-            x = np.maximum(x, 0.0)
-        x = x @ params[2 * layer].T + params[2 * layer + 1]
-    return x.reshape(T, H, W, -1).astype(np.float32)
+    grid = coordinate_grid(T, H, W).astype(np.float64)
+    out = np.empty((grid.shape[0], shapes[-1][0]), np.float32)
+    for start in range(0, grid.shape[0], chunk):  # bounded float64 activations
+        x = positional_encoding_numpy(grid[start : start + chunk], (in_dim - 3) // 6)
+        for layer in range(len(params) // 2):
+            if layer:
+                x = np.maximum(x, 0.0)
+            x = x @ params[2 * layer].T + params[2 * layer + 1]
+        out[start : start + chunk] = x
+    return out.reshape(T, H, W, -1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -103,7 +103,8 @@ def test_render_numpy_equals_torch_forward(default_model):
     with torch.no_grad():
         out = default_model.render(z, coords.expand(2, -1, -1)).numpy()
     for b in range(2):
-        ref = to.render_numpy(default_model.state_dict(), z[b].numpy(), t, h, w)
+        ref = to.render_numpy(default_model.state_dict(), z[b].numpy(), t, h, w, chunk=7)
+        assert ref.shape == (t, h, w, 3) and ref.dtype == np.float32
         np.testing.assert_allclose(ref.reshape(-1, 3), out[b], rtol=1e-4, atol=1e-5)
 
 
@@ -242,3 +243,9 @@ def test_adam_implementations_agree():
         torch.testing.assert_close(states[0][key], states[1][key], rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="adam must be one of"):
         to.make_optimizer(model, adam="sgd")
+
+
+def test_train_to_psnr_rejects_conditional_config():
+    cfg = to.OfficialConfig(**TINY, conditional=True)
+    with pytest.raises(ValueError, match="unconditional"):
+        to.train_to_psnr(_tiny_video(), 20.0, 1.0, cfg=cfg)
