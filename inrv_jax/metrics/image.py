@@ -48,7 +48,8 @@ def _masked_frame_mean(per_pixel, mask):
       mask: ``[B, T, h, w]`` float weights in {0, 1}.
 
     Returns:
-      (``[B, T]`` per-frame means (undefined where a frame has no pixels), ``[B, T]`` bool validity).
+      ``[B, T]`` per-frame means (undefined where a frame has no pixels) and ``[B, T]`` bool
+      validity.
     """
     count = jnp.sum(mask, axis=(-2, -1))  # [B, T]
     valid = count > 0
