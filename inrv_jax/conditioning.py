@@ -37,9 +37,8 @@ class BiGRUEncoder(nn.Module):
         x = feats
         for layer in range(self.layers):
             x = nn.Bidirectional(
-                nn.RNN(nn.GRUCell(self.hidden), name=f"fwd_{layer}"),
-                nn.RNN(nn.GRUCell(self.hidden), name=f"bwd_{layer}"),
-                name=f"bigru_{layer}",
+                nn.RNN(nn.GRUCell(self.hidden, name=f"fwd_{layer}")),
+                nn.RNN(nn.GRUCell(self.hidden, name=f"bwd_{layer}")),
             )(x)  # [B, T, 2H]
             if layer < self.layers - 1:
                 x = nn.Dropout(self.dropout, deterministic=not train)(x)

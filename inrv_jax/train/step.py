@@ -106,7 +106,7 @@ def make_train_step(
         )
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics["train/grad_norm"] = optax.global_norm(grads)
+        metrics["train/grad_norm"] = optax.tree.norm(grads)
         return TrainState(step=state.step + 1, params=params, opt_state=opt_state), metrics
 
     return train_step

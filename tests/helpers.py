@@ -1,0 +1,50 @@
+"""Small shared builders for tests (tiny configs and synthetic videos)."""
+
+import numpy as np
+
+from inrv_jax.config import base_config
+
+
+def tiny_config(**overrides):
+    """A CPU-tiny config: 4 shapes videos of 4×16×16, small INR and hypernetwork."""
+    c = base_config()
+    c.data.spec = "shapes"
+    c.data.num_videos = 4
+    c.data.frames = 4
+    c.data.size = (16, 16)
+    c.model.inr.hidden = 32
+    c.model.hypernet.hidden = 32
+    c.loss.lpips_weight = 0.0
+    c.loss.distance = "l2"
+    c.optim.lr = 1e-3
+    c.train.batch_size = 4
+    c.train.steps = 6
+    c.train.log_every = 1
+    c.train.eval_every = 0
+    c.train.checkpoint_every = 3
+    c.train.eval_videos = 2
+    c.train.num_samples = 2
+    c.train.progress = False
+    for key, value in overrides.items():
+        node = c
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return c
+
+
+def blob_videos(num: int, frames: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Smooth synthetic videos f32[num, T, H, W, 3] in [-1, 1]: drifting Gaussian blobs."""
+    rng = np.random.default_rng(seed)
+    tt, hh, ww = np.meshgrid(
+        np.linspace(0, 1, frames), np.linspace(0, 1, height), np.linspace(0, 1, width),
+        indexing="ij",
+    )  # fmt: skip
+    out = np.zeros((num, frames, height, width, 3), np.float32)
+    for i in range(num):
+        for ch in range(3):
+            cx, cy, vx = rng.uniform(0.2, 0.8, 3)
+            d2 = (hh - cy) ** 2 + (ww - cx - 0.3 * (vx - 0.5) * tt) ** 2
+            out[i, ..., ch] = np.exp(-d2 / 0.05) * 2 - 1
+    return out
