@@ -74,15 +74,19 @@ def load_i3d() -> I3D:
     return I3D(variables=variables, apply=_apply)
 
 
-def preprocess(videos: jnp.ndarray, quantize: bool = True) -> jnp.ndarray:
-    """``[B, T>=16, H, W, 3]`` in [-1, 1] -> ``[B, 16, 224, 224, 3]`` I3D input in [-1, 1]."""
-    if videos.ndim != 5 or videos.shape[-1] != 3:
-        raise ValueError(f"FVD expects videos [B, T, H, W, 3] in [-1, 1], got shape {videos.shape}")
-    if videos.shape[1] < NUM_FRAMES:
+def _check_videos(shape) -> None:
+    if len(shape) != 5 or shape[-1] != 3:
+        raise ValueError(f"FVD expects videos [B, T, H, W, 3] in [-1, 1], got shape {shape}")
+    if shape[1] < NUM_FRAMES:
         raise ValueError(
-            f"FVD (fvd2048_16f) needs at least {NUM_FRAMES} frames per clip, got {videos.shape[1]}; "
+            f"FVD (fvd2048_16f) needs at least {NUM_FRAMES} frames per clip, got {shape[1]}; "
             "render or sample longer clips"
         )
+
+
+def preprocess(videos: jnp.ndarray, quantize: bool = True) -> jnp.ndarray:
+    """``[B, T>=16, H, W, 3]`` in [-1, 1] -> ``[B, 16, 224, 224, 3]`` I3D input in [-1, 1]."""
+    _check_videos(videos.shape)
     x = jnp.clip(videos[:, :NUM_FRAMES].astype(jnp.float32), -1.0, 1.0)
     if quantize:
         x = jnp.round((x + 1.0) * 127.5) / 127.5 - 1.0
@@ -91,9 +95,9 @@ def preprocess(videos: jnp.ndarray, quantize: bool = True) -> jnp.ndarray:
     return jnp.clip(x, -1.0, 1.0)
 
 
-@functools.partial(jax.jit, static_argnames=("quantize",))
-def _embed(variables, videos, quantize: bool):
-    return _apply(variables, preprocess(videos, quantize))
+@functools.partial(jax.jit, static_argnames=("apply", "quantize"))
+def _embed(apply, variables, videos, quantize: bool):
+    return apply(variables, preprocess(videos, quantize))
 
 
 def i3d_embed(i3d: I3D, videos, quantize: bool = True) -> jnp.ndarray:
@@ -108,10 +112,8 @@ def i3d_embed(i3d: I3D, videos, quantize: bool = True) -> jnp.ndarray:
       ``f32[B, 400]``.
     """
     videos = jnp.asarray(videos)
-    preprocess(jax.ShapeDtypeStruct(videos.shape, videos.dtype), quantize) if False else None
-    if videos.ndim != 5 or videos.shape[-1] != 3 or videos.shape[1] < NUM_FRAMES:
-        preprocess(videos[:0], quantize)  # raises the specific error
-    return _embed(i3d.variables, videos, quantize)
+    _check_videos(videos.shape)
+    return _embed(i3d.apply, i3d.variables, videos, quantize)
 
 
 def _batches(videos, batch_size: int) -> Iterable[np.ndarray]:
