@@ -359,8 +359,9 @@ def bench_train_step(
       dict with ``seconds_per_step`` (median), ``seconds_per_step_mean``, ``_min``,
       ``pixels_per_s`` (batch * rendered pixels / median step time), ``pixels_per_s_best`` (same
       at the fastest step: the better estimate on a shared, loaded machine), ``flops_per_step``
-      (analytic matmul FLOPs), ``gflops_per_s`` (at the median), ``final_loss``, the settings and
-      ``loadavg_1min`` (other processes on the CPU make the timings noisy).
+      (analytic matmul FLOPs), ``gflops_per_s`` (at the median), ``cpu_seconds_per_step``
+      (median process CPU time, all threads: less sensitive to other processes than wall time),
+      ``final_loss``, the settings and ``loadavg_1min`` (load makes wall times noisy).
     """
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -374,7 +375,7 @@ def bench_train_step(
         gen = torch.Generator().manual_seed(seed)
         videos = torch.rand(batch, grid.shape[0], 3, generator=gen) * 2 - 1
         idx = torch.arange(batch)
-        times, loss = [], float("nan")
+        times, cpu_times, loss = [], [], float("nan")
         for i in range(warmup + steps):
             if n < grid.shape[0]:
                 pix = torch.randint(0, grid.shape[0], (batch, n), generator=gen)
@@ -384,10 +385,11 @@ def bench_train_step(
                 )
             else:
                 coords, target = grid.expand(batch, -1, -1), videos
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             loss, _ = train_step(model, optimizer, idx, coords, target)
             if i >= warmup:
                 times.append(time.perf_counter() - start)
+                cpu_times.append(time.process_time() - cpu_start)
         median = float(np.median(times))
         flops = train_step_flops(cfg, batch, n)
         return {
@@ -396,6 +398,7 @@ def bench_train_step(
             "seconds_per_step": median, "seconds_per_step_mean": float(np.mean(times)),
             "seconds_per_step_min": min(times), "pixels_per_s": batch * n / median,
             "pixels_per_s_best": batch * n / min(times), "flops_per_step": flops,
+            "cpu_seconds_per_step": float(np.median(cpu_times)),
             "gflops_per_s": flops / median / 1e9, "final_loss": loss,
             "torch_version": torch.__version__, "loadavg_1min": os.getloadavg()[0],
         }  # fmt: skip
