@@ -17,6 +17,8 @@ import dataclasses
 import json
 import logging
 import pathlib
+import shutil
+import time
 from typing import Any
 
 import jax
@@ -72,8 +74,12 @@ class CheckpointStore:
         out = self.manager.restore(step, args=args)
         return out["state"], np.asarray(out["latents"]["latents"]), out["meta"]
 
-    def restore_latest_good(self, abstract_state=None):
+    def restore_latest_good(self, abstract_state=None, quarantine: bool = False):
         """Newest checkpoint that restores cleanly, falling back over corrupt ones.
+
+        Args:
+          quarantine: move corrupt checkpoints to ``WORKDIR/corrupt_checkpoints/`` (kept for
+            inspection, never deleted) so a resumed run can save those steps again.
 
         Returns:
           (step, state, latents, meta), or None when there is no checkpoint at all.
@@ -87,6 +93,8 @@ class CheckpointStore:
                 msg = f"checkpoint {self.directory / str(step)} is corrupt or partial ({e!r:.300})"
                 log.warning("%s; trying the previous one", msg)
                 errors.append(msg)
+                if quarantine and jax.process_index() == 0:
+                    self._quarantine(step)
                 continue
             if errors:
                 log.warning("resuming from step %d after skipping: %s", step, "; ".join(errors))
@@ -96,6 +104,13 @@ class CheckpointStore:
                 "no usable checkpoint in " + str(self.directory) + ": " + "; ".join(errors)
             )
         return None
+
+    def _quarantine(self, step: int) -> None:
+        dest = self.directory.parent / "corrupt_checkpoints" / f"{step}-{int(time.time())}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(self.directory / str(step)), dest)
+        log.warning("moved corrupt checkpoint %d to %s", step, dest)
+        self.manager.reload()
 
     def wait(self) -> None:
         self.manager.wait_until_finished()

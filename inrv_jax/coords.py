@@ -20,9 +20,7 @@ def axis_values(n: int) -> np.ndarray:
     return ((np.arange(n, dtype=np.float64) / max(n - 1, 1) - 0.5) * 2.0).astype(np.float32)
 
 
-def make_grid(
-    frames: int, height: int, width: int, times: np.ndarray | None = None
-) -> np.ndarray:
+def make_grid(frames: int, height: int, width: int, times: np.ndarray | None = None) -> np.ndarray:
     """The full coordinate grid of a video.
 
     Args:

@@ -93,9 +93,7 @@ class PerTensorHyperNet(nn.Module):
             numel = int(np.prod(shape))
             main_fan_in = self.inr.layer_sizes[i][0]
             bias_bound = 1.0 / main_fan_in if name == "w" else 1.0 / fan_in
-            kernel = self.param(
-                f"out_{j}", _kaiming_normal_fan_in(self.out_scale), (fan_in, numel)
-            )
+            kernel = self.param(f"out_{j}", _kaiming_normal_fan_in(self.out_scale), (fan_in, numel))
             bias = self.param(f"out_{j}_bias", _uniform(bias_bound), (numel,))
             hj = h[:, j] if h.shape[1] == k else h[:, 0]
             flat = hj @ kernel.astype(self.dtype) + bias.astype(self.dtype)  # [B, numel]

@@ -8,6 +8,8 @@ These implement the official generation protocols (DESIGN §2):
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -40,6 +42,7 @@ def lerp(a: jnp.ndarray, b: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:
 INTERPOLATORS = {"slerp": slerp, "lerp": lerp}
 
 
+@functools.partial(jax.jit, static_argnames=("steps", "method"))
 def interpolation_path(a, b, steps: int, method: str = "slerp") -> jnp.ndarray:
     """``steps`` latents from a to b inclusive: f32[D] x2 -> f32[steps, D]."""
     if method not in INTERPOLATORS:
@@ -50,6 +53,7 @@ def interpolation_path(a, b, steps: int, method: str = "slerp") -> jnp.ndarray:
     return INTERPOLATORS[method](jnp.broadcast_to(a, (steps, a.shape[-1])), b, t)
 
 
+@functools.partial(jax.jit, static_argnames=("num", "mode"))
 def sample_latents(key: jax.Array, latents: jnp.ndarray, num: int, mode: str) -> jnp.ndarray:
     """Novel latents from the learned ones f32[N, D] by an official protocol. -> f32[num, D]."""
     latents = jnp.asarray(latents, jnp.float32)

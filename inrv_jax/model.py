@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from inrv_jax.coords import make_grid
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
+from inrv_jax.coords import make_grid
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
 
@@ -99,9 +99,7 @@ class INRV(nn.Module):
         kl = jnp.zeros(code.shape[:1], jnp.float32)
         if self.conditioning == "encoder":
             if features is None:
-                raise ValueError(
-                    "conditioning.kind='encoder' needs frame features for every video"
-                )
+                raise ValueError("conditioning.kind='encoder' needs frame features for every video")
             return self.conditioner(features, code, train), kl
         if self.conditioning == "kl":
             logvar = self.code_logvar(index)

@@ -22,12 +22,17 @@ def make_mesh(mesh_cfg, devices=None) -> Mesh:
     devices = list(jax.devices() if devices is None else devices)
     model = int(mesh_cfg.model)
     data = len(devices) // model if int(mesh_cfg.data) == -1 else int(mesh_cfg.data)
-    if data * model != len(devices):
+    if (
+        data < 1
+        or data * model > len(devices)
+        or (int(mesh_cfg.data) == -1 and data * model != len(devices))
+    ):
         raise ValueError(
-            f"mesh.data={mesh_cfg.data} × mesh.model={model} does not match the "
+            f"mesh.data={mesh_cfg.data} × mesh.model={model} does not fit the "
             f"{len(devices)} available devices; set mesh.data=-1 or change mesh.model"
         )
-    return Mesh(np.asarray(devices).reshape(data, model), ("data", "model"))
+    # Explicit sizes may use a prefix of the devices (e.g. a 1×1 mesh for debugging).
+    return Mesh(np.asarray(devices[: data * model]).reshape(data, model), ("data", "model"))
 
 
 def path_str(path) -> str:

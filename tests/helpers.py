@@ -25,6 +25,7 @@ def tiny_config(**overrides):
     c.train.eval_videos = 2
     c.train.num_samples = 2
     c.train.progress = False
+    c.mesh.data, c.mesh.model = 1, 1  # sharded runs: tests/train/test_step.py, test_multi*
     for key, value in overrides.items():
         node = c
         *parents, leaf = key.split(".")

@@ -3,8 +3,8 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from helpers import blob_videos, tiny_config
+
 from inrv_jax.coords import make_grid
 from inrv_jax.inr import INRSpec
 from inrv_jax.metrics.image import psnr
@@ -44,13 +44,24 @@ def test_hypernetwork_model_fits_four_videos_to_25db():
 
 
 def test_conditional_branch_shapes_and_finite():
-    c = tiny_config(**{"model.conditioning.kind": "encoder", "model.conditioning.code_dim": 16,
-                       "model.conditioning.gru_hidden": 8, "model.conditioning.merge_hidden": 16})
+    c = tiny_config(
+        **{
+            "model.conditioning.kind": "encoder",
+            "model.conditioning.code_dim": 16,
+            "model.conditioning.gru_hidden": 8,
+            "model.conditioning.merge_hidden": 16,
+        }
+    )
     model = make_model(c.model, 3)
     params = model.init(jax.random.key(0), features_shape=(4, 512))
     feats = jax.random.normal(jax.random.key(1), (3, 4, 512))
-    z, kl = model.latents(params, jnp.arange(3), feats, train=True,
-                          rngs={"dropout": jax.random.key(2), "noise": jax.random.key(3)})
+    z, kl = model.latents(
+        params,
+        jnp.arange(3),
+        feats,
+        train=True,
+        rngs={"dropout": jax.random.key(2), "noise": jax.random.key(3)},
+    )
     assert z.shape == (3, 64) and bool(jnp.isfinite(z).all())
     assert params["codes"]["embedding"].shape == (3, 16)
     # The official GRU is 3 bidirectional layers; the merge MLP is 2 Dense layers.

@@ -23,7 +23,7 @@ from inrv_jax.losses import mse_to_psnr
 
 def fit_single(
     video: np.ndarray,
-    spec: INRSpec = INRSpec(),
+    spec: INRSpec | None = None,
     *,
     steps: int = 2000,
     lr: float = 1e-3,
@@ -39,6 +39,7 @@ def fit_single(
       (params, curve) where curve is a list of {"step", "psnr", "seconds"} (PSNR on the
       full grid, measured every ``eval_every`` steps and at the end).
     """
+    spec = INRSpec() if spec is None else spec
     video = jnp.asarray(video, jnp.float32)
     t, h, w, _ = video.shape
     coords = jnp.asarray(make_grid(t, h, w))

@@ -10,9 +10,7 @@ import logging
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="configs/NAME.py or configs/NAME.py:small")
     p.add_argument("--workdir", required=True, help="run directory (resumed if it has checkpoints)")
-    p.add_argument(
-        "--print-config", action="store_true", help="print the resolved config and exit"
-    )
+    p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
 
 
 def parse_overrides(argv: list[str]) -> list[str]:
@@ -25,7 +23,7 @@ def parse_overrides(argv: list[str]) -> list[str]:
         if "=" in item:
             out.append(item[len("--config.") :])
         elif i + 1 < len(argv):
-            out.append(f"{item[len('--config.'):]}={argv[i + 1]}")
+            out.append(f"{item[len('--config.') :]}={argv[i + 1]}")
             i += 1
         else:
             raise SystemExit(f"inrv train: {item} needs a value")

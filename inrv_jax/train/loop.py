@@ -145,7 +145,7 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
     restore_target = jax.tree.map(
         lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), abstract, state_sh
     )
-    found = store.restore_latest_good(restore_target)
+    found = store.restore_latest_good(restore_target, quarantine=True)
     manifest_json = source.manifest.to_json()
     if found is None:
         state, state_sh = create_sharded_state(init_fn, key, mesh, rules)
@@ -160,9 +160,7 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
         log.info("resuming from step %d", start)
     meta = make_meta(config, manifest_json, num_videos, video_shape, model.module.latent_dim)
 
-    step_fn = jit_train_step(
-        make_train_step(model, tx, config, video_shape, lpips), state_sh, mesh
-    )
+    step_fn = jit_train_step(make_train_step(model, tx, config, video_shape, lpips), state_sh, mesh)
     coords = jax.device_put(jnp.asarray(make_grid(t, h, w)), replicated(mesh))
     step_key = jax.device_put(jax.random.key(config.seed + 1), replicated(mesh))
     loader = make_loader(
@@ -182,7 +180,9 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
 
     def latents_now(state):
         return np.asarray(
-            learned_latents(model, state.params, None if features is None else jnp.asarray(features))
+            learned_latents(
+                model, state.params, None if features is None else jnp.asarray(features)
+            )
         )
 
     def check_finite(state, step):
@@ -237,11 +237,19 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
             if config.train.eval_every and step % config.train.eval_every == 0 and step < total:
                 ev = evaluate(state, step)
                 writer.scalars(step, ev)
-                if progress:
-                    progress.write(f"step {step}: reconstruction PSNR {ev['eval/recon_psnr']:.2f} dB")
+                msg = f"step {step}: reconstruction PSNR {ev['eval/recon_psnr']:.2f} dB"
+                progress.write(msg) if progress else log.info(msg)
             if config.train.sample_every and step % config.train.sample_every == 0 and step < total:
-                paths = _write_outputs(config, workdir, model, state, latents_now(state),
-                                       eval_targets, video_shape, tag=f"step{step}")
+                paths = _write_outputs(
+                    config,
+                    workdir,
+                    model,
+                    state,
+                    latents_now(state),
+                    eval_targets,
+                    video_shape,
+                    tag=f"step{step}",
+                )
                 writer.image(step, "samples/reconstructions", paths["reconstructions"][2])
             if step % config.train.checkpoint_every == 0 and step < total:
                 save(state, step)
@@ -255,8 +263,20 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
     finally:
         if progress:
             progress.close()
-    return _finish(config, workdir, model, state, latents_now(state), source, eval_targets,
-                   video_shape, writer, store, metrics)
+        store.wait()  # an in-flight async save (the last good state) completes even on error
+    return _finish(
+        config,
+        workdir,
+        model,
+        state,
+        latents_now(state),
+        source,
+        eval_targets,
+        video_shape,
+        writer,
+        store,
+        metrics,
+    )
 
 
 def _write_outputs(config, workdir, model, state, latents, targets, video_shape, tag=""):
@@ -274,8 +294,19 @@ def _write_outputs(config, workdir, model, state, latents, targets, video_shape,
     )
 
 
-def _finish(config, workdir, model, state, latents, source, eval_targets, video_shape, writer,
-            store, metrics) -> dict:
+def _finish(
+    config,
+    workdir,
+    model,
+    state,
+    latents,
+    source,
+    eval_targets,
+    video_shape,
+    writer,
+    store,
+    metrics,
+) -> dict:
     """Final reconstruction PSNR over the training videos, samples, summary JSON."""
     n = len(source)
     chunk = int(config.train.render_chunk)
@@ -283,18 +314,26 @@ def _finish(config, workdir, model, state, latents, source, eval_targets, video_
     per_batch = max(1, min(16, int(math.ceil(n / 4))))
     for s in range(0, n, per_batch):
         ids = range(s, min(s + per_batch, n))
-        pred = np.asarray(model.render_videos(state.params, latents[s : ids.stop], video_shape, chunk))
+        pred = np.asarray(
+            model.render_videos(state.params, latents[s : ids.stop], video_shape, chunk)
+        )
         target = np.stack([_to_unit(source.load(i)) for i in ids])
         psnrs.append(_per_video_psnr(pred, target))
     psnr = np.concatenate(psnrs)
     final = {**metrics, "recon/psnr": float(psnr.mean()), "recon/psnr_min": float(psnr.min())}
     if jax.process_index() == 0:
         paths = _write_outputs(config, workdir, model, state, latents, eval_targets, video_shape)
-        writer.image(int(config.train.steps), "samples/reconstructions", paths["reconstructions"][2])
+        writer.image(
+            int(config.train.steps), "samples/reconstructions", paths["reconstructions"][2]
+        )
         writer.scalars(int(config.train.steps), {"recon/psnr": final["recon/psnr"]})
-        summary = {"step": int(config.train.steps), "num_videos": n, **final,
-                   "recon/psnr_per_video": psnr.tolist(),
-                   "outputs": {k: [str(p) for p in v] for k, v in paths.items()}}
+        summary = {
+            "step": int(config.train.steps),
+            "num_videos": n,
+            **final,
+            "recon/psnr_per_video": psnr.tolist(),
+            "outputs": {k: [str(p) for p in v] for k, v in paths.items()},
+        }
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1))
     writer.close()
     store.close()

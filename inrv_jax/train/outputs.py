@@ -46,7 +46,11 @@ def write_samples(
     out = pathlib.Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     sfx = f"_{tag}" if tag else ""
-    written: dict[str, list[pathlib.Path]] = {"reconstructions": [], "samples": [], "interpolation": []}
+    written: dict[str, list[pathlib.Path]] = {
+        "reconstructions": [],
+        "samples": [],
+        "interpolation": [],
+    }
     k = len(targets)
     recon = np.asarray(model.render_videos(params, latents[:k], video_shape, chunk))
     pair = np.stack([to_uint8(targets), to_uint8(recon)], axis=0)  # [2, K, T, H, W, 3]

@@ -30,7 +30,10 @@ def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     """
     if optim_cfg.schedule == "cosine":
         lr = optax.warmup_cosine_decay_schedule(
-            0.0, optim_cfg.lr, max(int(optim_cfg.warmup_steps), 1), max(total_steps, int(optim_cfg.warmup_steps) + 1, 2)
+            0.0,
+            optim_cfg.lr,
+            max(int(optim_cfg.warmup_steps), 1),
+            max(total_steps, int(optim_cfg.warmup_steps) + 1, 2),
         )
     else:
         lr = optim_cfg.lr

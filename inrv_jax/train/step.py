@@ -101,9 +101,7 @@ def make_train_step(
         step_key = jax.random.fold_in(key, state.step)
         k_idx, k_model = jax.random.split(step_key)
         idx = None if n == num_total else sample_indices(k_idx, num_total, n)
-        grads, metrics = jax.grad(loss_fn, has_aux=True)(
-            state.params, batch, coords, idx, k_model
-        )
+        grads, metrics = jax.grad(loss_fn, has_aux=True)(state.params, batch, coords, idx, k_model)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         metrics["train/grad_norm"] = optax.tree.norm(grads)
