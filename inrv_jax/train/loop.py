@@ -7,6 +7,7 @@ reproduces the uninterrupted run (same batches, same per-step randomness).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -100,7 +101,9 @@ def train_and_evaluate(config, workdir) -> dict:
     workdir = pathlib.Path(workdir)
     maybe_initialize_distributed(config.distributed)
     workdir.mkdir(parents=True, exist_ok=True)
-    with WorkdirLock(workdir), StopRequest() as stop:
+    # Multi-host: every process shares the workdir; process 0 owns the lock.
+    lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
+    with lock, StopRequest() as stop:
         return _train(config, workdir, stop)
 
 
