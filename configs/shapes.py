@@ -5,7 +5,7 @@ higher learning rate with cosine decay, L2 loss on half of the pixels per step. 
 uses the faithful official recipe (architecture, L1 + 0.7 LPIPS, Adam 1e-4).
 """
 
-from inrv_jax.config import base_config
+from inrv_jax.config import base_config, small_variant
 
 
 def get_config(variant=None):
@@ -29,18 +29,7 @@ def get_config(variant=None):
     c.train.checkpoint_every = 200
     c.train.eval_videos = 8
     if variant == "small":
-        c.data.num_videos = 4
-        c.data.frames = 4
-        c.data.size = (16, 16)
-        c.model.inr.hidden = 32
-        c.model.hypernet.hidden = 32
-        c.train.batch_size = 4
-        c.train.steps = 20
-        c.optim.warmup_steps = 2
-        c.train.log_every = 5
-        c.train.eval_every = 10
-        c.train.checkpoint_every = 10
-        c.train.eval_videos = 2
+        small_variant(c)
     elif variant == "official":
         official = base_config()
         c.model, c.loss, c.optim = official.model, official.loss, official.optim

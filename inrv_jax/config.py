@@ -111,6 +111,34 @@ def base_config() -> ml_collections.ConfigDict:
     return c
 
 
+def small_variant(c: ml_collections.ConfigDict, spec: str | None = None) -> None:
+    """Shrink any recipe in place to a CPU smoke-test size (runs in seconds on a laptop).
+
+    The recipe's choices (loss, conditioning, hypernetwork family, ...) stay; sizes shrink.
+    ``spec`` replaces the data with a bundled source when the recipe needs user data.
+    """
+    if spec is not None:
+        c.data.spec = spec
+        c.data.features_path = None
+        if c.model.conditioning.encoder == "precomputed":
+            c.model.conditioning.encoder = "vgg16"
+    c.data.num_videos = 4
+    c.data.frames = 4
+    c.data.size = (16, 16)
+    c.model.inr.hidden = 32
+    c.model.hypernet.hidden = 32
+    cond = c.model.conditioning
+    cond.code_dim, cond.gru_hidden, cond.merge_hidden = 32, 16, 32
+    c.train.batch_size = 4
+    c.train.steps = 20
+    c.train.log_every = 5
+    c.train.eval_every = 10
+    c.train.checkpoint_every = 10
+    c.train.eval_videos = 2
+    c.train.num_samples = 2
+    c.optim.warmup_steps = min(c.optim.warmup_steps, 2)
+
+
 def load_config(path_and_variant: str, overrides: list[str] | None = None):
     """Load ``configs/NAME.py[:variant]`` and apply ``key=value`` overrides, then validate."""
     path, _, variant = path_and_variant.partition(":")

@@ -106,9 +106,11 @@ def _conv3x3_same(x: jnp.ndarray, kernel: jnp.ndarray, bias: jnp.ndarray) -> jnp
 
 
 def _max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
-    n, h, w, c = x.shape
-    x = x[:, : h // 2 * 2, : w // 2 * 2]  # floor, like torch / flax VALID pooling
-    return jnp.max(x.reshape(n, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+    # Strided slices instead of a reshape: no reduce_window (slow gradient on CPU) and no reshape
+    # that explicit-sharding meshes refuse to split. Floors odd sizes like torch / flax VALID.
+    h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+    top = jnp.maximum(x[:, 0:h:2, 0:w:2], x[:, 0:h:2, 1:w:2])
+    return jnp.maximum(top, jnp.maximum(x[:, 1:h:2, 0:w:2], x[:, 1:h:2, 1:w:2]))
 
 
 def _vgg16_features(params, x: jnp.ndarray) -> list[jnp.ndarray]:

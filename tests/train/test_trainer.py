@@ -137,11 +137,8 @@ def test_invalid_config_values_name_the_key():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_every_config_small_variant_runs_one_step(path, tmp_path):
-    config = load_config(
-        f"{path}:small", ["train.steps=1", "train.num_samples=1", "optim.warmup_steps=0"]
-    )
-    if config.data.spec.startswith("tfds:"):
-        pytest.skip("TFDS catalog configs need the prepared dataset (covered in tests/data)")
+    overrides = ["train.steps=1", "train.num_samples=1", "optim.warmup_steps=0"]
+    config = load_config(f"{path}:small", overrides + ["mesh.data=1", "mesh.model=1"])
     config.train.progress = False
     out = train_and_evaluate(config, tmp_path)
     assert np.isfinite(out["train/loss"]) and np.isfinite(out["recon/psnr"])

