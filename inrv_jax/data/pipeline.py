@@ -1,9 +1,12 @@
-"""The input pipeline: a grain `MapDataset` of shuffled, sharded, batched clips.
+"""The input pipeline: a grain `MapDataset` of shuffled, batched clips, split across processes.
 
-Order, for process `shard_index` of `shard_count`:
-  videos i with i % shard_count == shard_index (each process reads only its own shard) ->
-  a fresh permutation per epoch (grain's index shuffle, seeded by (seed, epoch)) ->
-  repeated for `num_epochs` (None: forever) -> batches of `batch_size` consecutive elements.
+Order, for process `shard_index` of `shard_count` (P processes, per-process batch B):
+  all videos -> a fresh permutation per epoch (grain's index shuffle, seeded by (seed, epoch))
+  -> repeated for `num_epochs` (None: forever) -> global batches of B*P consecutive elements ->
+  this process takes rows [shard_index*B, (shard_index+1)*B) of every global batch and decodes
+  only those (each process reads only its own videos).
+The global batch sequence is therefore the same for any number of processes: a run on 2 hosts
+sees exactly the batches of a run on 1 host, and can be resumed on a different topology.
 Everything is random access, so batch k is a pure function of (seed, k, shard): `start_step=k`
 resumes the exact sequence an uninterrupted run would have produced from step k on, and random
 clip windows are drawn from a generator seeded by (seed, epoch, video index).
@@ -23,19 +26,31 @@ from inrv_jax.data.preprocess import to_unit_range
 from inrv_jax.data.sources import VideoSource
 
 
-class _LoadClip:
-    """(position in the repeated stream, video index) -> {"index", "video"} element."""
+class _LoadShardOfBatch:
+    """A global batch of (stream positions, video indices) -> this process's rows, decoded.
 
-    def __init__(self, source: VideoSource, seed: int, shard_len: int):
-        self.source, self.seed, self.shard_len = source, seed, shard_len
+    Returns {"index": int32 [B], "video": float32 [B, T, H, W, 3]}.
+    """
 
-    def __call__(self, pos_and_index: tuple[int, int]) -> dict:
-        pos, index = pos_and_index
-        rng = None
-        if self.source.window == "random":
-            rng = np.random.default_rng([self.seed, pos // self.shard_len, index])
-        video = self.source.load(int(index), rng)
-        return {"index": np.int32(index), "video": to_unit_range(video)}
+    def __init__(self, source: VideoSource, seed: int, shard_index: int, shard_count: int):
+        self.source, self.seed = source, seed
+        self.shard_index, self.shard_count = shard_index, shard_count
+
+    def __call__(self, global_batch: tuple[np.ndarray, np.ndarray]) -> dict:
+        positions, indices = (np.asarray(x) for x in global_batch)
+        rows = np.array_split(np.arange(len(indices)), self.shard_count)[self.shard_index]
+        videos = []
+        for row in rows:
+            index = int(indices[row])
+            rng = None
+            if self.source.window == "random":
+                epoch = int(positions[row]) // len(self.source)
+                rng = np.random.default_rng([self.seed, epoch, index])
+            videos.append(to_unit_range(self.source.load(index, rng)))
+        return {
+            "index": indices[rows].astype(np.int32),
+            "video": np.stack(videos) if videos else np.zeros((0,), np.float32),
+        }
 
 
 class Loader:
@@ -64,13 +79,6 @@ class Loader:
     def batch(self, step: int) -> dict:
         """The batch at absolute step `step` (same as the step-th batch of an iteration from 0)."""
         return self._dataset[step]
-
-
-def shard_indices(num_videos: int, shard_index: int, shard_count: int) -> list[int]:
-    """Video indices of one process's shard: every shard_count-th from shard_index."""
-    if not 0 <= shard_index < shard_count:
-        raise ValueError(f"shard_index {shard_index} not in [0, {shard_count})")
-    return list(range(shard_index, num_videos, shard_count))
 
 
 def make_loader(
@@ -102,29 +110,28 @@ def make_loader(
       start_step: first batch to yield, for resuming.
       num_threads: batches built in parallel (default: min(4, prefetch)).
 
-    With finite `num_epochs` every process yields the same number of batches, computed from
-    the smallest shard, so processes stay in lock step; a larger shard's last few elements of
-    the final epoch are then not read.
+    Every process yields the same number of batches (lock step). With
+    ``drop_remainder=False`` a final partial global batch is split as evenly as possible.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    indices = shard_indices(len(source), shard_index, shard_count)
-    if not indices:
+    if not 0 <= shard_index < shard_count:
+        raise ValueError(f"shard_index {shard_index} not in [0, {shard_count})")
+    if len(source) < shard_count:
         raise ValueError(
             f"shard {shard_index} of {shard_count} holds no videos: the source has only "
             f"{len(source)}; use fewer processes or more videos"
         )
     if cache_dir:
         source.attach_disk_cache(cache_dir)
-    shard_len = len(indices)
-    ds = grain.MapDataset.source(indices).shuffle(seed=seed % 2**32)
+    global_batch = batch_size * shard_count
+    ds = grain.MapDataset.source(list(range(len(source)))).shuffle(seed=seed % 2**32)
     ds = ds.repeat(num_epochs).map_with_index(lambda pos, i: (pos, i))
-    ds = ds.map(_LoadClip(source, seed, shard_len))
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.batch(global_batch, drop_remainder=drop_remainder)
+    ds = ds.map(_LoadShardOfBatch(source, seed, shard_index, shard_count))
     if num_epochs is not None:
-        smallest = len(source) // shard_count
-        total = smallest * num_epochs
-        steps = total // batch_size if drop_remainder else math.ceil(total / batch_size)
+        total = len(source) * num_epochs
+        steps = total // global_batch if drop_remainder else math.ceil(total / global_batch)
         ds = ds[:steps]
     # The iterated elements are whole batches: each read thread builds one batch at a time.
     if num_threads is None:
@@ -135,8 +142,7 @@ def make_loader(
     )
     info = {
         "num_videos": len(source),
-        "shard_len": shard_len,
         "num_epochs": num_epochs,
-        "steps_per_epoch": shard_len // batch_size,
+        "steps_per_epoch": len(source) // global_batch,
     }
     return Loader(ds, start_step, read_options, info)

@@ -53,12 +53,21 @@ def test_two_shards_are_disjoint_and_complete(source):
     assert sorted(seen[0] + seen[1]) == list(range(10))
 
 
+def test_global_batches_do_not_depend_on_the_number_of_processes(source):
+    one = _indices(make_loader(source, 4, seed=2, num_epochs=2))
+    two = [
+        _indices(make_loader(source, 2, seed=2, shard_index=k, shard_count=2, num_epochs=2))
+        for k in range(2)
+    ]
+    assert one == [a + b for a, b in zip(two[0], two[1], strict=True)]
+
+
 def test_uneven_shards_stay_in_lock_step(source):
     lengths = [
         len(make_loader(source, 2, seed=0, shard_index=k, shard_count=3, num_epochs=2))
         for k in range(3)
     ]
-    assert lengths == [3, 3, 3]  # smallest shard: 3 videos x 2 epochs // 2
+    assert lengths == [3, 3, 3]  # 10 videos x 2 epochs // global batch (2 x 3)
     with pytest.raises(ValueError, match="holds no videos"):
         make_loader(source, 1, seed=0, shard_index=10, shard_count=11)
 
