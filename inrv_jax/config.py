@@ -45,7 +45,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.data.builtin = ml_collections.ConfigDict()
 
     c.model = ml_collections.ConfigDict()
-    c.model.latent_dim = "auto"  # 128 for > 2,000 videos, else 64 (official rule)
+    c.model.latent_dim = "auto"  # "auto": 128 for > 2,000 videos, else 64 (official); or "96"
     c.model.code_init_std = 0.01
     c.model.compute_dtype = "float32"  # "bfloat16" on accelerators
     c.model.inr = ml_collections.ConfigDict(
@@ -94,6 +94,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.checkpoint_every = 500
     c.train.keep_checkpoints = 3
     c.train.progress = True
+    # Progressive weight initialization: videos per stage (-1: all) and steps per stage (one
+    # value for all stages or one per stage). Empty: a single ordinary run.
+    c.train.stages = ()  # official: (10, 100, 1000, 10000, -1)
+    c.train.stage_steps = 1000
 
     c.mesh = ml_collections.ConfigDict()
     c.mesh.data = -1  # devices on the data axis (-1: all that the model axis leaves)
@@ -214,7 +218,7 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(c.data.window in ("start", "random"), "data.window", "must be 'start' or 'random'")
     m = c.model
     _require(
-        m.latent_dim == "auto" or (isinstance(m.latent_dim, int) and m.latent_dim > 0),
+        m.latent_dim == "auto" or (str(m.latent_dim).isdigit() and int(m.latent_dim) > 0),
         "model.latent_dim",
         f"must be 'auto' or a positive int, got {m.latent_dim!r}",
     )

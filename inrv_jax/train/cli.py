@@ -34,13 +34,15 @@ def parse_overrides(argv: list[str]) -> list[str]:
 def run(args) -> int:
     from inrv_jax.config import load_config
     from inrv_jax.train.loop import train_and_evaluate
+    from inrv_jax.train.progressive import train_progressive
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = load_config(args.config, parse_overrides(getattr(args, "overrides", [])))
     if args.print_config:
         print(config)
         return 0
-    final = train_and_evaluate(config, args.workdir)
+    run_fn = train_progressive if config.train.stages else train_and_evaluate
+    final = run_fn(config, args.workdir)
     if "stopped_at" in final:
         print(f"stopped at step {final['stopped_at']}; run the same command again to resume")
         return 0

@@ -92,8 +92,12 @@ class _Writer:
             self.jsonl.close()
 
 
-def train_and_evaluate(config, workdir) -> dict:
+def train_and_evaluate(config, workdir, init_from=None) -> dict:
     """Train (or resume) a run in ``workdir`` and write its outputs.
+
+    Args:
+      init_from: a previous progressive stage's workdir; a fresh run (no checkpoint in
+        ``workdir``) starts from its weights with a grown codebook (see ``progressive``).
 
     Returns:
       Final metrics, including ``recon/psnr`` over the training videos.
@@ -104,10 +108,10 @@ def train_and_evaluate(config, workdir) -> dict:
     # Multi-host: every process shares the workdir; process 0 owns the lock.
     lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
     with lock, StopRequest() as stop:
-        return _train(config, workdir, stop)
+        return _train(config, workdir, stop, init_from)
 
 
-def _train(config, workdir: pathlib.Path, stop) -> dict:
+def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     from inrv_jax.data import make_loader, source_from_config
 
     is_main = jax.process_index() == 0
@@ -153,6 +157,8 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
     if found is None:
         state, state_sh = create_sharded_state(init_fn, key, mesh, rules)
         start = 0
+        if init_from is not None:
+            state = _grow_from(init_from, state, state_sh, source, tx)
     else:
         start, state, _, meta = found
         if json.loads(manifest_json) != meta["manifest"]:
@@ -280,6 +286,28 @@ def _train(config, workdir: pathlib.Path, stop) -> dict:
         store,
         metrics,
     )
+
+
+def _grow_from(prev_workdir, state, state_sh, source, tx):
+    """Start a progressive stage from the previous stage's final weights."""
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.train.progressive import grow_params
+    from inrv_jax.train.state import TrainState
+
+    prev = load_trained(prev_workdir)
+    n_prev = prev.meta["num_videos"]
+    prev_entries = json.loads(prev.manifest_json)["entries"]
+    now_entries = json.loads(source.manifest.to_json())["entries"][:n_prev]
+    if prev_entries != now_entries:
+        raise DataMismatchError(
+            f"the first {n_prev} videos of this stage are not the videos of {prev_workdir}; "
+            "progressive stages must grow the same ordered dataset"
+        )
+    fresh = jax.tree.map(np.asarray, state.params)
+    params = jax.device_put(grow_params(fresh, prev.params, n_prev), state_sh.params)
+    opt_state = jax.jit(tx.init, out_shardings=state_sh.opt_state)(params)
+    log.info("stage starts from %s (%d codes copied)", prev_workdir, n_prev)
+    return TrainState(step=state.step, params=params, opt_state=opt_state)
 
 
 def _write_outputs(config, workdir, model, state, latents, targets, video_shape, tag=""):

@@ -1,0 +1,107 @@
+"""Progressive weight initialization (INR-V §3.3): train on 10, 100, 1,000, 10,000, then all
+videos, each stage starting from the previous stage's hypernetwork (and conditioner).
+
+Each stage is an ordinary run in ``WORKDIR/stage_{k}_{n}videos``. At a stage's start:
+  * hypernetwork and conditioner params are copied from the previous stage's final checkpoint;
+  * the codebook grows: rows of the previous videos are copied (the manifest must show that
+    the first rows are the same videos), rows of new videos are drawn fresh from N(0, 0.01²);
+  * the optimizer state is reset (a fresh Adam, as the official script builds a new optimizer
+    per stage): the previous moments belong to a smaller codebook and to a schedule that ended;
+  * the latent size is resolved once from the full dataset ("auto" -> 128 above 2,000 videos)
+    so weights stay compatible across stages.
+A stage is done when its ``summary.json`` exists; rerunning the command skips finished stages
+and resumes the unfinished one from its own checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+
+import jax
+import numpy as np
+
+from inrv_jax.model import resolve_latent_dim
+from inrv_jax.sharding import path_str
+
+log = logging.getLogger(__name__)
+
+
+def resolve_stages(stages, steps, total_videos: int) -> list[tuple[int, int]]:
+    """[(num_videos, steps)] with -1 meaning all videos; stages beyond the data are dropped.
+
+    Args:
+      stages: e.g. (10, 100, 1000, 10000, -1).
+      steps: steps per stage, one int for all or one per stage.
+    """
+    stages = list(stages)
+    steps = list(steps) if isinstance(steps, (list, tuple)) else [int(steps)] * len(stages)
+    if len(steps) != len(stages):
+        raise ValueError(
+            f"config key train.stage_steps has {len(steps)} entries for {len(stages)} stages"
+        )
+    out = []
+    for n, s in zip(stages, steps, strict=True):
+        n = total_videos if n == -1 else min(int(n), total_videos)
+        if out and n <= out[-1][0]:
+            continue  # e.g. 10,000 and "all" on a 5,000-video dataset
+        out.append((n, int(s)))
+    return out
+
+
+def grow_params(fresh, previous, num_previous: int):
+    """Stage-start params: ``previous`` everywhere, except new codebook rows from ``fresh``.
+
+    Args:
+      fresh: the new stage's freshly initialised params (host arrays).
+      previous: the previous stage's final params (host arrays).
+      num_previous: codebook rows of the previous stage.
+    """
+
+    def merge(path, new, old):
+        name = path_str(path)
+        new, old = np.asarray(new), np.asarray(old)
+        if name.startswith(("codes/", "code_logvar/")):
+            if old.shape[0] != num_previous or new.shape[1:] != old.shape[1:]:
+                raise ValueError(f"cannot grow codebook {name}: {old.shape} -> {new.shape}")
+            return np.concatenate([old, new[num_previous:]], axis=0)
+        if new.shape != old.shape:
+            raise ValueError(
+                f"parameter {name} changed shape between stages ({old.shape} -> {new.shape}); "
+                "stages must share the architecture"
+            )
+        return old
+
+    return jax.tree_util.tree_map_with_path(merge, fresh, previous)
+
+
+def train_progressive(config, workdir) -> dict:
+    """Run every stage of ``config.train.stages`` in ``workdir``; returns the last stage's metrics."""
+    from inrv_jax.data import source_from_config
+    from inrv_jax.train.loop import train_and_evaluate
+
+    workdir = pathlib.Path(workdir)
+    total = len(source_from_config(config.data))
+    stages = resolve_stages(config.train.stages, config.train.stage_steps, total)
+    latent_dim = resolve_latent_dim(config.model.latent_dim, total)
+    previous_dir, final = None, {}
+    for k, (n, steps) in enumerate(stages):
+        stage_dir = workdir / f"stage_{k}_{n}videos"
+        if (stage_dir / "summary.json").exists():
+            log.info("stage %d (%d videos) already finished", k, n)
+            final = json.loads((stage_dir / "summary.json").read_text())
+            previous_dir = stage_dir
+            continue
+        cfg = config.copy_and_resolve_references()
+        cfg.data.num_videos = n
+        cfg.model.latent_dim = str(latent_dim)
+        cfg.train.steps = steps
+        cfg.train.stages = ()
+        cfg.optim.warmup_steps = min(cfg.optim.warmup_steps, steps - 1)
+        log.info("progressive stage %d/%d: %d videos, %d steps", k + 1, len(stages), n, steps)
+        final = train_and_evaluate(cfg, stage_dir, init_from=previous_dir)
+        if "stopped_at" in final:
+            return final
+        previous_dir = stage_dir
+    return final
