@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-from helpers import blob_videos, tiny_config
 
 from inrv_jax.coords import make_grid
 from inrv_jax.inr import INRSpec
@@ -13,6 +12,8 @@ from inrv_jax.sharding import global_batch, make_mesh
 from inrv_jax.tasks.fit_single import fit_single
 from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
+
+from helpers import blob_videos, tiny_config
 
 
 def test_single_inr_fits_a_video_to_30db():

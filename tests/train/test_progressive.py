@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import inrv_jax.train.loop as loop
-from helpers import tiny_config
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.train.progressive import resolve_stages, train_progressive
+
+from helpers import tiny_config
 
 
 def test_resolve_stages():
@@ -69,7 +70,7 @@ def test_interrupted_progressive_run_resumes_at_the_right_stage_and_step(tmp_pat
         if workdir.name == "stage_1_4videos" and len(calls) == 2:
             cfg = cfg.copy_and_resolve_references()
             cfg.train.steps = 2  # "killed" after step 2 of stage 1: checkpoint at 2 exists
-            out = real(cfg, workdir, init_from)
+            real(cfg, workdir, init_from)
             (workdir / "summary.json").unlink()  # a killed run never wrote its summary
             return {"stopped_at": 2}
         return real(cfg, workdir, init_from)

@@ -9,7 +9,6 @@ import textwrap
 
 import numpy as np
 import pytest
-from helpers import tiny_config
 
 import inrv_jax.data
 import inrv_jax.train.loop as loop
@@ -17,6 +16,8 @@ from inrv_jax.checkpoint import CheckpointStore, load_trained
 from inrv_jax.config import ConfigError, apply_overrides, load_config, validate
 from inrv_jax.train.loop import NonFiniteLossError, train_and_evaluate
 from inrv_jax.train.workdir import WorkdirInUseError
+
+from helpers import tiny_config
 
 CONFIGS = sorted((pathlib.Path(__file__).parents[2] / "configs").glob("*.py"))
 
