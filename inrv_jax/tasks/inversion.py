@@ -288,7 +288,11 @@ def _pad(obs: Observations, pad: int) -> Observations:
         return np.concatenate([a, np.repeat(a[:1], pad, 0)])
 
     coords = obs.coords if obs.shared else rep(obs.coords)
-    return Observations(coords, rep(obs.targets), np.concatenate([obs.weights, np.zeros((pad, obs.weights.shape[1]), np.float32)]))
+    return Observations(
+        coords,
+        rep(obs.targets),
+        np.concatenate([obs.weights, np.zeros((pad, obs.weights.shape[1]), np.float32)]),
+    )
 
 
 def num_batches(n: int, batch: int) -> int:

@@ -124,7 +124,9 @@ def make_mask(
         draws = np.random.default_rng(seed).integers(0, t * h * w, int(round(sparse_frac * m.size)))
         m = weights_from_indices(draws, (t, h, w))
     elif task == "box":
-        t0, t1, y0, y1, x0, x1 = (0, t, h // 4, h - h // 4, w // 4, w - w // 4) if box is None else box
+        t0, t1, y0, y1, x0, x1 = (
+            (0, t, h // 4, h - h // 4, w // 4, w - w // 4) if box is None else box
+        )
         m[:] = 1
         m[t0:t1, y0:y1, x0:x1] = 0
         if m.all():

@@ -1,0 +1,141 @@
+"""Interpolation between videos in latent space (slerp or lerp), as a grid: rows = pairs,
+columns = interpolation steps, animated.
+
+An endpoint is a training video (its index, or its path as listed in the checkpoint's manifest,
+``PATH@FRAME_START`` for clips cut from one file) or an external video: any data spec
+(file, folder, built-in; ``SPEC#I`` for video I of a multi-video spec), inverted first with the
+plain inversion task.
+
+CLI: ``inrv interpolate --workdir DIR --a A --b B [--a A2 --b B2 ...] --steps K
+[--method slerp|lerp --frames T --size H,W] --out FILE.gif|.mp4|.png|.npy``
+(.gif/.mp4 also write FILE.png, the grid's first frames; .npy keeps f32[P, K, T, H, W, 3]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import jax.numpy as jnp
+import numpy as np
+
+from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
+
+
+def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0, log=print):
+    """Latents f32[len(names), D] of endpoint names (see module doc).
+
+    External videos are inverted together in one vectorized call.
+    """
+    from inrv_jax.data import DataError, Manifest
+    from inrv_jax.tasks.invert import load_videos, run_task
+
+    manifest = Manifest.from_json(trained.manifest_json)
+    n = trained.latents.shape[0]
+    out: list = [None] * len(names)
+    external: list[tuple[int, str, int]] = []
+    for k, name in enumerate(names):
+        name = str(name)
+        if name.lstrip("-").isdigit():
+            i = int(name)
+            if not 0 <= i < n:
+                raise IndexError(f"training index {i} out of range: the model has {n} videos")
+            out[k] = trained.latents[i]
+            continue
+        try:
+            out[k] = trained.latents[manifest.index_of(name)]
+            continue
+        except DataError as err:
+            if "ambiguous" in str(err):
+                raise
+        spec, _, idx = name.rpartition("#") if "#" in name else (name, "", "0")
+        external.append((k, spec, int(idx)))
+    if external:
+        videos = np.concatenate(
+            [load_videos(s, trained.video_shape, indices=[i], seed=seed)[0] for _, s, i in external]
+        )
+        log(f"inverting {len(external)} external video(s) ({invert_steps} steps)")
+        res = run_task(trained, videos, "all", steps=invert_steps, seed=seed)
+        log(f"  inversion PSNR {res.summary['psnr']:.2f} dB")
+        for (k, _, _), z in zip(external, res.latents, strict=True):
+            out[k] = z
+    return np.stack(out).astype(np.float32)
+
+
+def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
+    """Interpolate P pairs of latents f32[P, D] in ``steps`` steps (endpoints included).
+
+    Returns:
+      (latents f32[P, K, D], videos f32[P, K, T, H, W, 3] model scale, unclipped).
+    """
+    from inrv_jax.tasks.invert import render
+
+    za, zb = np.atleast_2d(za), np.atleast_2d(zb)
+    if method not in INTERPOLATORS:
+        raise ValueError(f"--method {method!r}: choose one of {sorted(INTERPOLATORS)}")
+    path = np.stack(
+        [np.asarray(interpolation_path(jnp.asarray(a), jnp.asarray(b), steps, method))
+         for a, b in zip(za, zb, strict=True)]
+    )  # fmt: skip
+    shape = tuple(shape or trained.video_shape)
+    videos = render(trained, path.reshape(-1, path.shape[-1]), shape)
+    return path, videos.reshape(*path.shape[:2], *videos.shape[1:])
+
+
+def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
+    """Write the grid f32[P, K, T, H, W, 3] to OUT (.gif/.mp4 animated + a .png, .png, .npy)."""
+    from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
+
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".npy":
+        np.save(out, np.asarray(videos, np.float32))
+        return [out]
+    frames = tile_grid(to_uint8(videos))  # [T, rows, cols, 3]
+    written = []
+    if suffix == ".gif":
+        write_gif(out, frames, fps)
+        written.append(out)
+    elif suffix == ".mp4":
+        write_mp4(out, frames, fps)
+        written.append(out)
+    elif suffix != ".png":
+        raise ValueError(f"--out {out} must end in .gif, .mp4, .png or .npy")
+    png = out.with_suffix(".png")
+    write_png(png, frames[0])
+    return [*written, png]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
+    p.add_argument("--a", action="append", required=True, help="start: index, path or video")
+    p.add_argument("--b", action="append", required=True, help="end (one --b per --a)")
+    p.add_argument("--steps", type=int, default=8, help="K columns, endpoints included")
+    p.add_argument("--method", default="slerp", choices=sorted(INTERPOLATORS))
+    p.add_argument("--frames", type=int, default=None)
+    p.add_argument("--size", default=None, help="H,W")
+    p.add_argument("--invert-steps", type=int, default=300, help="for external videos")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fps", type=int, default=8)
+    p.add_argument("--out", required=True, help="FILE.gif | .mp4 | .png | .npy")
+
+
+def run(args) -> int:
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.invert import parse_ints
+    from inrv_jax.tasks.render import resolve_shape
+
+    if len(args.a) != len(args.b):
+        raise ValueError(f"give one --b per --a (got {len(args.a)} --a and {len(args.b)} --b)")
+    tm = load_trained(args.workdir, args.step)
+    z = resolve_endpoints(tm, [*args.a, *args.b], invert_steps=args.invert_steps, seed=args.seed)
+    za, zb = z[: len(args.a)], z[len(args.a) :]
+    shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
+    _, videos = interpolate(tm, za, zb, args.steps, args.method, shape)
+    written = save_grid(args.out, videos, args.fps)
+    print(
+        f"{len(za)} pair(s) × {args.steps} steps ({args.method}) -> " + ", ".join(map(str, written))
+    )
+    return 0

@@ -1,0 +1,319 @@
+"""Inversion tasks of unseen videos: plain inversion, inpainting, prediction, frame interpolation,
+temporal upsampling, sparse, box/region and user masks, super-resolution.
+
+Python API::
+
+    tm = load_trained(workdir)
+    result = run_task(tm, videos, "inpainting", steps=300)   # videos f32[B, T, H, W, 3]
+    result.recon, result.metrics, result.summary
+
+CLI: ``inrv invert --workdir DIR --data SPEC --task NAME [--steps N --batch B --init I] --out DIR``
+writes ``metrics.json`` (per-video and mean PSNR/SSIM/LPIPS over all and unobserved pixels),
+``latents.npy``, ``recon/NNNN.mp4`` (and ``.npy`` with ``--save-npy``) and ``compare.gif/png``
+(rows: videos; columns: target, what was observed, reconstruction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inrv_jax.tasks import masks as masks_lib
+from inrv_jax.tasks.inversion import INITS, Observations, invert, observe
+from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+
+
+@dataclasses.dataclass
+class Prepared:
+    """A task applied to B videos.
+
+    Attributes:
+      obs: what the inversion sees.
+      observed_view: f32[B, T, H, W, 3] picture of the observations (unobserved pixels grey;
+        super-resolution: the low-resolution input, nearest-upsampled).
+      unobserved: bool[B, T, H, W], the pixels scored by the ``*_unobserved`` metrics.
+    """
+
+    obs: Observations
+    observed_view: np.ndarray
+    unobserved: np.ndarray
+
+
+def downsample(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """f32[B, T, H, W, 3] -> f32[B, T, h, w, 3], antialiased bilinear (area-like) resize."""
+    b, t = videos.shape[:2]
+    out = jax.image.resize(jnp.asarray(videos), (b, t, *size, 3), method="linear", antialias=True)
+    return np.asarray(out, np.float32)
+
+
+def prepare(
+    videos,
+    task: str,
+    *,
+    seed: int = 0,
+    future_frames: int = masks_lib.DEFAULT_FUTURE_FRAMES,
+    sparse_frac: float = masks_lib.DEFAULT_SPARSE_FRAC,
+    box=None,
+    mask=None,
+    low_size: tuple[int, int] | None = None,
+) -> Prepared:
+    """Observations of ``videos`` f32[B, T, H, W, 3] under a task.
+
+    Args:
+      task: one of ``masks.TASKS`` or "mask" (then ``mask`` f32[T, H, W] weights is required).
+      seed: sparse masks use ``seed + i`` for video i (each video its own draws).
+      low_size: (h, w) of super-resolution's observed grid (default H // 2, W // 2).
+    """
+    videos = np.asarray(videos, np.float32)
+    b, t, h, w, _ = videos.shape
+    if task == "super-resolution":
+        lh, lw = low_size or (max(1, h // 2), max(1, w // 2))
+        low = downsample(videos, (lh, lw))
+        ys, xs = (np.arange(h) * lh) // h, (np.arange(w) * lw) // w
+        view = low[:, :, ys][:, :, :, xs]
+        obs = observe(low, np.ones((t, lh, lw), np.float32))
+        return Prepared(obs, view, np.ones((b, t, h, w), bool))
+    if task == "mask":
+        if mask is None:
+            raise ValueError("task 'mask' needs a mask (inrv invert --mask FILE.npy)")
+        weights = np.asarray(mask, np.float32)
+    elif task == "sparse":
+        weights = np.stack(
+            [
+                masks_lib.make_mask(task, (t, h, w), seed=seed + i, sparse_frac=sparse_frac)
+                for i in range(b)
+            ]
+        )
+    else:
+        weights = masks_lib.make_mask(task, (t, h, w), future_frames=future_frames, box=box)
+    seen = np.broadcast_to(weights > 0, (b, t, h, w))
+    # The videos are masked before gathering too, so nothing unobserved can leak through.
+    masked = np.where(seen[..., None], videos, 0.0).astype(np.float32)
+    view = np.where(seen[..., None], videos, 0.0).astype(np.float32)
+    return Prepared(observe(masked, weights), view, ~seen)
+
+
+@dataclasses.dataclass
+class TaskResult:
+    """latents f32[B, D]; losses f32[steps, B]; recon f32[B, T, H, W, 3] (the videos' grid);
+    metrics: per-video arrays; summary: their means; seconds: inversion wall time."""
+
+    task: str
+    latents: np.ndarray
+    losses: np.ndarray
+    recon: np.ndarray
+    prepared: Prepared
+    metrics: dict
+    summary: dict
+    seconds: float
+
+
+def run_task(
+    trained,
+    videos,
+    task: str,
+    *,
+    steps: int = 300,
+    lr: float = 1e-2,
+    init: str = "mean",
+    batch: int | None = None,
+    seed: int = 0,
+    lpips=None,
+    chunk: int = 1 << 14,
+    pixels_per_step: int | None = None,
+    **task_kwargs,
+) -> TaskResult:
+    """Invert ``videos`` f32[B, T, H, W, 3] under ``task`` and score the reconstructions.
+
+    ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
+    """
+    videos = np.asarray(videos, np.float32)
+    prepared = prepare(videos, task, seed=seed, **task_kwargs)
+    start = time.perf_counter()
+    result = invert(
+        trained.model,
+        trained.params,
+        prepared.obs,
+        learned=trained.latents,
+        steps=steps,
+        lr=lr,
+        init=init,
+        seed=seed,
+        batch=batch,
+        pixels_per_step=pixels_per_step,
+    )
+    seconds = time.perf_counter() - start
+    recon = render(trained, result.latents, videos.shape[1:4], chunk=chunk)
+    metrics = video_metrics(recon, videos, None if task == "all" else prepared.unobserved, lpips)
+    return TaskResult(
+        task,
+        result.latents,
+        result.losses,
+        recon,
+        prepared,
+        metrics,
+        mean_metrics(metrics),
+        seconds,
+    )
+
+
+def render(trained, latents, shape, chunk: int = 1 << 14, batch: int = 16, times=None):
+    """Latents f32[B, D] -> f32[B, T, H, W, 3], ``batch`` videos per call."""
+    latents = np.asarray(latents, np.float32)
+    outs = []
+    for s in range(0, latents.shape[0], batch):
+        part = latents[s : s + batch]
+        n = part.shape[0]
+        if n < batch and latents.shape[0] > batch:  # keep one compiled shape
+            part = np.concatenate([part, np.zeros((batch - n, part.shape[1]), np.float32)])
+        out = trained.model.render_videos(trained.params, part, shape, chunk, times)
+        outs.append(np.asarray(out)[:n])
+    return np.concatenate(outs)
+
+
+def load_videos(spec: str, shape, *, indices=None, data_dir=None, seed: int = 0):
+    """Videos of a data spec at the model's clip shape.
+
+    Args:
+      spec: any data spec training accepts (file, folder, list, tfds:NAME, built-in).
+      shape: (T, H, W).
+      indices: which videos of the source (default all).
+      seed: built-in generation seed.
+
+    Returns:
+      (f32[B, T, H, W, 3] in [-1, 1], list of B paths).
+    """
+    from inrv_jax.data import open_source
+
+    t, h, w = (int(x) for x in shape)
+    num = None if indices is None else max(indices) + 1
+    src = open_source(spec, frames=t, size=(h, w), data_dir=data_dir, seed=seed, num_videos=num)
+    if indices is None:
+        indices = range(len(src))
+    bad = [i for i in indices if i >= len(src)]
+    if bad:
+        raise IndexError(f"{spec} has {len(src)} usable videos; asked for video {bad[0]}")
+    videos = np.stack([src.load(i) for i in indices]).astype(np.float32) / 127.5 - 1.0
+    return videos, [src.paths[i] for i in indices]
+
+
+def parse_ints(text: str | None, n: int | None = None, name: str = "value"):
+    if text is None:
+        return None
+    vals = tuple(int(x) for x in text.replace("x", ",").split(","))
+    if n is not None and len(vals) != n:
+        raise ValueError(f"{name} needs {n} comma-separated integers, got {text!r}")
+    return vals
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True, help="training workdir (checkpoints/)")
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
+    p.add_argument("--data", required=True, help="data spec of the videos to invert")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--data-seed", type=int, default=0, help="seed of built-in data")
+    p.add_argument("--indices", default=None, help="e.g. 0,1,2 (default: every video)")
+    p.add_argument("--first", type=int, default=None, help="with --num: videos FIRST..FIRST+NUM-1")
+    p.add_argument("--num", type=int, default=None)
+    p.add_argument("--task", default="all", choices=(*masks_lib.TASKS, "mask"))
+    p.add_argument("--mask", default=None, help="user mask .npy ([T,H,W] bool or flat indices)")
+    p.add_argument("--future-frames", type=int, default=masks_lib.DEFAULT_FUTURE_FRAMES)
+    p.add_argument("--sparse-frac", type=float, default=masks_lib.DEFAULT_SPARSE_FRAC)
+    p.add_argument("--box", default=None, help="hidden box t0,t1,y0,y1,x0,x1 (task box)")
+    p.add_argument("--low-size", default=None, help="h,w observed by super-resolution")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--init", default="mean", choices=INITS)
+    p.add_argument("--batch", type=int, default=16, help="videos inverted at once")
+    p.add_argument("--pixels-per-step", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
+    p.add_argument("--render-size", default=None, help="also render at H',W'")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (faster)")
+    p.add_argument("--save-npy", action="store_true", help="also write raw float32 .npy videos")
+    p.add_argument("--out", required=True, help="output directory")
+
+
+def run(args) -> int:
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
+
+    tm = load_trained(args.workdir, args.step)
+    shape = tm.video_shape
+    indices = parse_ints(args.indices, name="--indices")
+    if indices is None and args.num is not None:
+        indices = tuple(range(args.first or 0, (args.first or 0) + args.num))
+    videos, paths = load_videos(
+        args.data, shape, indices=indices, data_dir=args.data_dir, seed=args.data_seed
+    )
+    mask = masks_lib.load_mask(args.mask, shape) if args.mask else None
+    task = args.task
+    if mask is not None:
+        if task not in ("all", "mask"):
+            raise ValueError(f"--mask replaces the task's mask; drop --task {task} or --mask")
+        task = "mask"
+    lpips = None
+    if not args.no_lpips:
+        from inrv_jax.metrics.lpips import load_lpips
+
+        lpips = load_lpips("vgg16")
+    res = run_task(
+        tm,
+        videos,
+        task,
+        steps=args.steps,
+        lr=args.lr,
+        init=args.init,
+        batch=args.batch,
+        seed=args.seed,
+        lpips=lpips,
+        pixels_per_step=args.pixels_per_step,
+        future_frames=args.future_frames,
+        sparse_frac=args.sparse_frac,
+        box=parse_ints(args.box, 6, "--box"),
+        mask=mask,
+        low_size=parse_ints(args.low_size, 2, "--low-size"),
+    )
+    out = pathlib.Path(args.out)
+    (out / "recon").mkdir(parents=True, exist_ok=True)
+    np.save(out / "latents.npy", res.latents)
+    for i, video in enumerate(res.recon):
+        save_video(out / "recon" / f"{i:04d}.mp4", video)
+        if args.save_npy:
+            save_video(out / "recon" / f"{i:04d}.npy", video)
+    if args.render_frames or args.render_size:
+        t = args.render_frames or shape[0]
+        hw = parse_ints(args.render_size, 2, "--render-size") or shape[1:]
+        hi = render(tm, res.latents, (t, *hw))
+        for i, video in enumerate(hi):
+            save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}.mp4", video)
+            if args.save_npy:
+                save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}.npy", video)
+    rows = slice(0, 8)
+    grid = np.stack([videos[rows], res.prepared.observed_view[rows], res.recon[rows]], axis=1)
+    frames = tile_grid(to_uint8(grid))
+    write_gif(out / "compare.gif", frames)
+    write_png(out / "compare.png", np.concatenate(list(frames), axis=1))
+    report = {
+        "task": res.task,
+        "checkpoint_step": tm.step,
+        "data": args.data,
+        "settings": {"steps": args.steps, "lr": args.lr, "init": args.init, "batch": args.batch},
+        "seconds": res.seconds,
+        "mean": res.summary,
+        "per_video": [
+            {"path": p, **{k: v[i] for k, v in res.metrics.items()}} for i, p in enumerate(paths)
+        ],
+    }
+    (out / "metrics.json").write_text(json.dumps(jsonable(report), indent=1))
+    summary = ", ".join(f"{k} {v:.4g}" for k, v in res.summary.items() if v is not None)
+    print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s; {summary}")
+    print(f"wrote {out}/metrics.json, latents.npy, recon/*.mp4, compare.gif/png")
+    return 0

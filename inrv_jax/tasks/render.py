@@ -1,0 +1,76 @@
+"""Render a training video (its learned latent) or any latent at any (T, H, W).
+
+CLI: ``inrv render --workdir DIR (--index I | --latent Z.npy) [--frames T --size H,W] --out OUT``
+where OUT ends in .npy (raw float32 model output, [-1, 1] scale, unclipped, T×H×W×3), .mp4, .gif
+or .png (clipped and quantised). More frames or pixels than training used give temporal
+upsampling and super-resolution for free (the INR is continuous).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import numpy as np
+
+
+def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
+    """(T, H, W) from optional overrides, defaulting to the training clip shape."""
+    t, h, w = trained.video_shape
+    if size is not None:
+        h, w = size
+    t = frames or t
+    if min(t, h, w) < 1:
+        raise ValueError(f"render shape must be positive, got {(t, h, w)}")
+    return int(t), int(h), int(w)
+
+
+def latent_of(trained, index: int | None = None, latent_path=None) -> np.ndarray:
+    """The latent f32[D] of training video ``index`` or read from a .npy (f32[D] or [1, D])."""
+    if (index is None) == (latent_path is None):
+        raise ValueError("give exactly one of --index or --latent")
+    if index is not None:
+        n = trained.latents.shape[0]
+        if not 0 <= index < n:
+            raise IndexError(
+                f"--index {index}: the checkpoint has {n} training videos (0..{n - 1})"
+            )
+        return np.asarray(trained.latents[index], np.float32)
+    z = np.asarray(np.load(latent_path), np.float32)
+    d = trained.latents.shape[1]
+    if z.shape not in ((d,), (1, d)):
+        raise ValueError(f"latent {latent_path} has shape {z.shape}; the model's latents are [{d}]")
+    return z.reshape(d)
+
+
+def render_latent(trained, z, shape, chunk: int = 1 << 14) -> np.ndarray:
+    """One latent f32[D] -> video f32[T, H, W, 3] (model scale, unclipped)."""
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    return np.asarray(trained.model.render_videos(trained.params, z, shape, chunk))[0]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
+    p.add_argument("--index", type=int, default=None, help="training video (its learned latent)")
+    p.add_argument("--latent", default=None, help="a latent .npy (f32[D])")
+    p.add_argument("--frames", type=int, default=None, help="T (default: training frames)")
+    p.add_argument("--size", default=None, help="H,W (default: training size)")
+    p.add_argument("--fps", type=int, default=8)
+    p.add_argument("--out", required=True, help="OUT.npy | .mp4 | .gif | .png")
+
+
+def run(args) -> int:
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.invert import parse_ints
+    from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
+
+    if pathlib.Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(f"--out {args.out} must end in one of {VIDEO_SUFFIXES}")
+    tm = load_trained(args.workdir, args.step)
+    z = latent_of(tm, args.index, args.latent)
+    shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
+    video = render_latent(tm, z, shape)
+    path = save_video(args.out, video, fps=args.fps)
+    print(f"wrote {path} ({shape[0]}×{shape[1]}×{shape[2]})")
+    return 0
