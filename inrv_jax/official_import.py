@@ -614,7 +614,8 @@ def _check_params(config, num_videos: int, params) -> None:
         expected
     ) != jax.tree.leaves(got):
         raise OfficialImportError(  # a bug here, not a bad input: report both trees
-            f"converted parameters do not match the model: {got} vs {expected}"
+            f"converted parameters do not match the model: {str(got)[:400]} vs "
+            f"{str(expected)[:400]}"
         )
 
 

@@ -210,3 +210,18 @@ def test_bare_state_dict_uses_the_codebook(tmp_path):
     trained = load_trained(tmp_path / "run")
     np.testing.assert_array_equal(trained.latents, sd["latent_codes.weight"].numpy())
     assert json.loads(trained.manifest_json)["settings"]["spec"] == "official"
+
+
+def test_separate_learned_latents_file(tmp_path, capsys):
+    """Official training.py layout: bare state dict + pickled logs/NAME/learned_latents.npy."""
+    model, sd = _small_ckpt(tmp_path, conditional=True)
+    torch.save(sd, tmp_path / "model_final.pth")
+    z = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    learned = {i: [None, None, torch.from_numpy(z[i])] for i in range(3)}
+    np.save(tmp_path / "learned_latents.npy", learned, allow_pickle=True)
+    argv = ["import-official", str(tmp_path / "model_final.pth"), "--workdir", str(tmp_path / "r")]
+    argv += ["--video-shape", "3,6,7", "--learned-latents", str(tmp_path / "learned_latents.npy")]
+    assert cli_main(argv) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert cli_main([*argv, "--trust-pickle"]) == 0
+    np.testing.assert_array_equal(load_trained(tmp_path / "r").latents, z)
