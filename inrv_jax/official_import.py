@@ -252,7 +252,7 @@ def infer_architecture(sd: Mapping) -> OfficialArchitecture:
     while HEAD.format(k=len(heads), l=0, p="weight") in sd:
         heads.append(_head_layers(sd, len(heads)))
     if not heads:
-        sample = [k for k in list(sd)[:6]]
+        sample = list(sd)[:6]
         raise OfficialImportError(
             "state dict has no hypernetwork heads (expected keys "
             f"'hyper_net.nets.{{k}}.net.{{l}}.0.weight|bias', found e.g. {sample}); is this an "
