@@ -64,8 +64,14 @@ class CheckpointStore:
         )
 
     def restore(self, step: int, abstract_state=None) -> tuple[Any, np.ndarray, dict]:
-        """Restore one step. ``abstract_state`` (with shardings) restores onto devices as
-        the live run has them; without it arrays come back as host numpy trees."""
+        """Restore one step.
+
+        ``abstract_state`` is a tree of ShapeDtypeStructs with shardings (restores onto the
+        devices as the live run has them), or a function ``meta -> such a tree``.
+        """
+        if callable(abstract_state):  # built from the checkpoint's own config
+            meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+            abstract_state = abstract_state(meta["meta"])
         args = ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state),
             latents=ocp.args.StandardRestore(),
@@ -120,14 +126,40 @@ class CheckpointStore:
         self.manager.close()
 
 
-def make_meta(config, manifest_json: str, num_videos: int, video_shape, latent_dim: int) -> dict:
+def make_meta(
+    config, manifest_json: str, num_videos: int, video_shape, latent_dim: int, features_shape=None
+) -> dict:
+    """JSON metadata of a checkpoint. ``features_shape`` is (T, F) of the conditioner's
+    frame features when conditioning is on."""
     return {
         "config": json.loads(config.to_json()),
         "manifest": json.loads(manifest_json),
         "num_videos": int(num_videos),
         "video_shape": [int(x) for x in video_shape],
         "latent_dim": int(latent_dim),
+        "features_shape": None if features_shape is None else [int(x) for x in features_shape],
     }
+
+
+def local_abstract_state(meta: dict):
+    """The TrainState tree of a checkpoint as ShapeDtypeStructs on this process's first device.
+
+    Restoring against it works whatever topology saved the checkpoint (e.g. a multi-host run
+    read back on a laptop).
+    """
+    from inrv_jax.model import make_model
+    from inrv_jax.train.state import make_init_fn, make_optimizer
+
+    config = config_from_meta(meta)
+    model = make_model(config.model, meta["num_videos"])
+    tx = make_optimizer(config.optim, int(config.train.steps))
+    fshape = meta.get("features_shape")
+    init = make_init_fn(model, tx, None if fshape is None else tuple(fshape))
+    device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    return jax.tree.map(
+        lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=device),
+        jax.eval_shape(init, jax.random.key(0)),
+    )
 
 
 def config_from_meta(meta: dict) -> ml_collections.ConfigDict:
@@ -173,17 +205,17 @@ def load_trained(workdir, step: int | None = None) -> TrainedModel:
     store = CheckpointStore(workdir, create=False, async_save=False)
     try:
         if step is None:
-            found = store.restore_latest_good()
+            found = store.restore_latest_good(local_abstract_state)
             if found is None:
                 raise CheckpointError(f"no checkpoint in {directory}")
             step, state, latents, meta = found
         else:
             if step not in store.steps():
                 raise CheckpointError(f"no checkpoint for step {step} in {directory}")
-            state, latents, meta = store.restore(step)
+            state, latents, meta = store.restore(step, local_abstract_state)
     finally:
         store.close()
     config = config_from_meta(meta)
     model = make_model(config.model, meta["num_videos"])
-    params = jax.tree.map(np.asarray, state["params"])
+    params = jax.tree.map(np.asarray, state.params)
     return TrainedModel(config, meta, model, params, latents, step)

@@ -112,6 +112,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.distributed.coordinator = ml_collections.FieldReference(None, field_type=str)
     c.distributed.num_processes = ml_collections.FieldReference(None, field_type=int)
     c.distributed.process_id = ml_collections.FieldReference(None, field_type=int)
+    c.distributed.cpu_collectives = "gloo"  # for CPU-only multi-process runs
     return c
 
 

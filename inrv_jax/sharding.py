@@ -94,3 +94,16 @@ def global_batch(local: dict[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Arra
 
 def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, P())
+
+
+def put_global(tree, shardings):
+    """Host numpy tree (the same full values on every process) -> global arrays.
+
+    Unlike ``jax.device_put``, this works when the shardings span other processes'
+    devices (multi-host): each process fills only its addressable shards.
+    """
+    return jax.tree.map(
+        lambda x, sh: jax.make_array_from_callback(np.shape(x), sh, lambda idx: np.asarray(x)[idx]),
+        tree,
+        shardings,
+    )

@@ -21,7 +21,7 @@ import numpy as np
 from inrv_jax.checkpoint import CheckpointStore, make_meta
 from inrv_jax.coords import make_grid, num_sampled
 from inrv_jax.model import make_model
-from inrv_jax.sharding import global_batch, make_mesh, replicated
+from inrv_jax.sharding import global_batch, make_mesh, put_global, replicated
 from inrv_jax.train.features import video_features
 from inrv_jax.train.outputs import write_samples
 from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer, notfinite_count
@@ -40,14 +40,42 @@ class DataMismatchError(RuntimeError):
 
 
 def maybe_initialize_distributed(dist_cfg) -> None:
-    """``jax.distributed.initialize`` when the config names a coordinator (multi-host)."""
+    """``jax.distributed.initialize`` when the config names a coordinator (multi-host).
+
+    ``coordinator="auto"`` lets JAX detect the cluster (TPU pods, SLURM, Open MPI);
+    ``"HOST:PORT"`` with ``num_processes``/``process_id`` sets it explicitly. CPU-only runs
+    (tests, laptops) use gloo collectives.
+    """
     if dist_cfg.coordinator is None or jax.distributed.is_initialized():
         return
-    jax.distributed.initialize(
-        dist_cfg.coordinator,
-        num_processes=dist_cfg.num_processes,
-        process_id=dist_cfg.process_id,
-    )
+    if dist_cfg.get("cpu_collectives"):
+        jax.config.update("jax_cpu_collectives_implementation", dist_cfg.cpu_collectives)
+    if dist_cfg.coordinator == "auto":
+        jax.distributed.initialize()
+    else:
+        jax.distributed.initialize(
+            dist_cfg.coordinator,
+            num_processes=dist_cfg.num_processes,
+            process_id=dist_cfg.process_id,
+        )
+
+
+def host_tree(tree):
+    """Params as host numpy on every process (a gather of sharded global arrays when
+    multi-host), so evaluation and sample rendering run locally without collectives."""
+    if jax.process_count() == 1:
+        return tree
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def _any_process(flag: bool) -> bool:
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(np.any(multihost_utils.process_allgather(np.array([flag]))))
 
 
 def _to_unit(video_u8: np.ndarray) -> np.ndarray:
@@ -167,11 +195,18 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
                 f"data.spec={config.data.spec!r} gives now; use a new --workdir or the original data"
             )
         log.info("resuming from step %d", start)
-    meta = make_meta(config, manifest_json, num_videos, video_shape, model.module.latent_dim)
+    meta = make_meta(
+        config,
+        manifest_json,
+        num_videos,
+        video_shape,
+        model.module.latent_dim,
+        None if features is None else features.shape[1:],
+    )
 
     step_fn = jit_train_step(make_train_step(model, tx, config, video_shape, lpips), state_sh, mesh)
-    coords = jax.device_put(jnp.asarray(make_grid(t, h, w)), replicated(mesh))
-    step_key = jax.device_put(jax.random.key(config.seed + 1), replicated(mesh))
+    coords = put_global(make_grid(t, h, w), replicated(mesh))
+    step_key = jax.jit(lambda: jax.random.key(config.seed + 1), out_shardings=replicated(mesh))()
     loader = make_loader(
         source,
         batch // procs,
@@ -188,11 +223,8 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     chunk = int(config.train.render_chunk)
 
     def latents_now(state):
-        return np.asarray(
-            learned_latents(
-                model, state.params, None if features is None else jnp.asarray(features)
-            )
-        )
+        feats = None if features is None else jnp.asarray(features)
+        return np.asarray(learned_latents(model, host_tree(state.params), feats))
 
     def check_finite(state, step):
         bad = int(notfinite_count(state.opt_state))
@@ -209,7 +241,7 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
 
     def evaluate(state, step) -> dict:
         lat = latents_now(state)[eval_ids]
-        pred = np.asarray(model.render_videos(state.params, lat, video_shape, chunk))
+        pred = np.asarray(model.render_videos(host_tree(state.params), lat, video_shape, chunk))
         return {"eval/recon_psnr": float(_per_video_psnr(pred, eval_targets).mean())}
 
     progress = None
@@ -226,7 +258,10 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
             if features is not None:
                 local = {**local, "features": features[local["index"]]}
             state, m = step_fn(state, global_batch(local, mesh), coords, step_key)
-            if step % config.train.log_every == 0 or step == total or stop:
+            log_now = step % config.train.log_every == 0 or step == total
+            # All processes must agree to stop; multi-host runs compare flags at log steps.
+            stop_now = _any_process(bool(stop)) if log_now or procs == 1 else False
+            if log_now or stop_now:
                 check_finite(state, step)
                 now = time.perf_counter()
                 rate = (step - step_last) / max(now - t_last, 1e-9)
@@ -253,7 +288,7 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
                     config,
                     workdir,
                     model,
-                    state,
+                    host_tree(state.params),
                     latents_now(state),
                     eval_targets,
                     video_shape,
@@ -262,7 +297,7 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
                 writer.image(step, "samples/reconstructions", paths["reconstructions"][2])
             if step % config.train.checkpoint_every == 0 and step < total:
                 save(state, step)
-            if stop:
+            if stop_now:
                 log.warning("stop requested (signal %s): checkpointing step %d", stop.signum, step)
                 save(state, step)
                 store.close()
@@ -303,18 +338,18 @@ def _grow_from(prev_workdir, state, state_sh, source, tx):
             f"the first {n_prev} videos of this stage are not the videos of {prev_workdir}; "
             "progressive stages must grow the same ordered dataset"
         )
-    fresh = jax.tree.map(np.asarray, state.params)
-    params = jax.device_put(grow_params(fresh, prev.params, n_prev), state_sh.params)
+    fresh = jax.tree.map(np.asarray, host_tree(state.params))
+    params = put_global(grow_params(fresh, prev.params, n_prev), state_sh.params)
     opt_state = jax.jit(tx.init, out_shardings=state_sh.opt_state)(params)
     log.info("stage starts from %s (%d codes copied)", prev_workdir, n_prev)
     return TrainState(step=state.step, params=params, opt_state=opt_state)
 
 
-def _write_outputs(config, workdir, model, state, latents, targets, video_shape, tag=""):
+def _write_outputs(config, workdir, model, params, latents, targets, video_shape, tag=""):
     return write_samples(
         workdir / "samples",
         model,
-        state.params,
+        params,
         latents,
         targets,
         video_shape,
@@ -341,19 +376,18 @@ def _finish(
     """Final reconstruction PSNR over the training videos, samples, summary JSON."""
     n = len(source)
     chunk = int(config.train.render_chunk)
+    params = host_tree(state.params)
     psnrs = []
     per_batch = max(1, min(16, int(math.ceil(n / 4))))
     for s in range(0, n, per_batch):
         ids = range(s, min(s + per_batch, n))
-        pred = np.asarray(
-            model.render_videos(state.params, latents[s : ids.stop], video_shape, chunk)
-        )
+        pred = np.asarray(model.render_videos(params, latents[s : ids.stop], video_shape, chunk))
         target = np.stack([_to_unit(source.load(i)) for i in ids])
         psnrs.append(_per_video_psnr(pred, target))
     psnr = np.concatenate(psnrs)
     final = {**metrics, "recon/psnr": float(psnr.mean()), "recon/psnr_min": float(psnr.min())}
     if jax.process_index() == 0:
-        paths = _write_outputs(config, workdir, model, state, latents, eval_targets, video_shape)
+        paths = _write_outputs(config, workdir, model, params, latents, eval_targets, video_shape)
         writer.image(
             int(config.train.steps), "samples/reconstructions", paths["reconstructions"][2]
         )

@@ -1,0 +1,17 @@
+"""Single-host and multi-host entry point: ``python launch/train.py --config ... --workdir ...``.
+
+The same command runs everywhere; only ``--config.distributed.*`` changes:
+  * one machine:        nothing (all local devices form the mesh)
+  * TPU pod / SLURM:    ``--config.distributed.coordinator=auto`` (JAX detects the cluster)
+  * explicit:           ``--config.distributed.coordinator=HOST:PORT
+                          --config.distributed.num_processes=N --config.distributed.process_id=I``
+Every process runs this same command; process 0 writes logs, samples and owns the workdir lock;
+all processes take part in orbax checkpoint saves and restores.
+"""
+
+import sys
+
+from inrv_jax.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["train", *sys.argv[1:]]))
