@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,11 +33,33 @@ def parse_overrides(argv: list[str]) -> list[str]:
 
 
 def run(args) -> int:
+    from inrv_jax.checkpoint import CheckpointError
+    from inrv_jax.config import ConfigError
+    from inrv_jax.data import DataError
+    from inrv_jax.train.loop import DataMismatchError, NonFiniteLossError
+    from inrv_jax.train.workdir import WorkdirInUseError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    user_errors = (
+        ConfigError,
+        DataError,
+        DataMismatchError,
+        NonFiniteLossError,
+        WorkdirInUseError,
+        CheckpointError,
+    )
+    try:
+        return _run(args)
+    except user_errors as e:  # the message names the input and the fix; no traceback
+        print(f"inrv train: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     from inrv_jax.config import load_config
     from inrv_jax.train.loop import train_and_evaluate
     from inrv_jax.train.progressive import train_progressive
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = load_config(args.config, parse_overrides(getattr(args, "overrides", [])))
     if args.print_config:
         print(config)
