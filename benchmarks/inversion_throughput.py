@@ -1,0 +1,78 @@
+"""Videos inverted per second by the vectorized latent inversion, at several batch sizes.
+
+    python benchmarks/inversion_throughput.py [--config configs/shapes.py] [--batches 1,8,64]
+        [--steps 100] [--workdir RUN]   # a trained run instead of a config's random init
+
+The hypernetwork and INR come from the config (random init: speed does not depend on the
+weights) or from a trained workdir. Every video gets ``--steps`` Adam steps on all pixels of its
+clip (the config's T×H×W); timings are the best of ``--repeats`` runs after compilation. Prints
+a table and a JSON line; the aim is ≥ 20× the batch-1 throughput at batch 64.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import jax
+import numpy as np
+
+from inrv_jax.tasks import inversion
+
+
+def _model(args):
+    if args.workdir:
+        from inrv_jax.checkpoint import load_trained
+
+        tm = load_trained(args.workdir)
+        return tm.model, tm.params, tm.latents, tm.video_shape
+    from inrv_jax.config import load_config
+    from inrv_jax.model import make_model
+
+    cfg = load_config(args.config)
+    model = make_model(cfg.model, 8)
+    params = model.init(jax.random.key(0))
+    z = np.asarray(model.latents(params, np.arange(8))[0])
+    return model, params, z, (int(cfg.data.frames), *(int(s) for s in cfg.data.size))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", default="configs/shapes.py")
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--batches", default="1,8,64")
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--pixels-per-step", type=int, default=None)
+    args = p.parse_args()
+    model, params, learned, shape = _model(args)
+    print(f"backend {jax.default_backend()}, {len(jax.devices())} device(s), clips {shape}, "
+          f"{args.steps} steps per video, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in (int(b) for b in args.batches.split(",")):
+        z = learned.mean(0) + learned.std(0) * rng.standard_normal((batch, learned.shape[1]))
+        videos = np.asarray(model.render_videos(params, z.astype(np.float32), shape))
+        obs = inversion.observe(videos, np.ones(shape, np.float32))
+        kw = dict(steps=args.steps, init="zeros", pixels_per_step=args.pixels_per_step)
+        inversion.invert(model, params, obs, learned=learned, **kw)  # compile
+        best = float("inf")
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            inversion.invert(model, params, obs, learned=learned, **kw)
+            best = min(best, time.perf_counter() - start)
+        rows.append({"batch": batch, "seconds": best, "videos_per_s": batch / best})
+    base = rows[0]["videos_per_s"]
+    print(f"{'batch':>6} {'seconds':>9} {'videos/s':>10} {'speedup':>8}")
+    for r in rows:
+        r["speedup_vs_first"] = r["videos_per_s"] / base
+        print(f"{r['batch']:6d} {r['seconds']:9.3f} {r['videos_per_s']:10.3f} "
+              f"{r['speedup_vs_first']:7.1f}×")  # fmt: skip
+    print(json.dumps({"backend": jax.default_backend(), "shape": list(shape),
+                      "steps": args.steps, "results": rows}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
