@@ -237,7 +237,8 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
 
     def save(state, step):
         check_finite(state, step)
-        store.save(step, state, latents_now(state), meta)
+        if step not in store.steps():  # e.g. a stop request on a checkpoint step
+            store.save(step, state, latents_now(state), meta)
 
     def evaluate(state, step) -> dict:
         lat = latents_now(state)[eval_ids]

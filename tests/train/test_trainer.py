@@ -52,9 +52,10 @@ def test_interrupted_run_resumes_to_the_same_losses(tmp_path, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(loop, "StopRequest", lambda: _StopAfter(part, 2))
         out = train_and_evaluate(config, part)
-    assert out["stopped_at"] == 2
-    assert CheckpointStore(part, create=False).steps() == [2]
-    train_and_evaluate(config, part)  # resumes at step 3
+    # The signal arrives during step 3, which is also a checkpoint step (saved once).
+    assert out["stopped_at"] == 3
+    assert CheckpointStore(part, create=False).steps() == [3]
+    train_and_evaluate(config, part)  # resumes at step 4
     a, b = _losses(full), _losses(part)
     assert sorted(a) == sorted(b) == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose([b[k] for k in sorted(b)], [a[k] for k in sorted(a)], rtol=1e-6)
