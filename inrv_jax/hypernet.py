@@ -97,7 +97,8 @@ class PerTensorHyperNet(nn.Module):
             bias = self.param(f"out_{j}_bias", _uniform(bias_bound), (numel,))
             hj = h[:, j] if h.shape[1] == k else h[:, 0]
             flat = hj @ kernel.astype(self.dtype) + bias.astype(self.dtype)  # [B, numel]
-            out[i][name] = flat.astype(jnp.float32).reshape(z.shape[0], *shape)
+            # Stays in the compute dtype: with bfloat16 the INR then runs in bfloat16 too.
+            out[i][name] = flat.reshape(z.shape[0], *shape)
         return tuple(out)
 
 
@@ -125,7 +126,8 @@ class ShiftModulationHyperNet(nn.Module):
             if i < num_hidden:
                 b = b + shifts[:, offset : offset + widths[i]]
                 offset += widths[i]
-            out.append({"w": jnp.broadcast_to(layer["w"], (bsz, *layer["w"].shape)), "b": b})
+            w = jnp.broadcast_to(layer["w"], (bsz, *layer["w"].shape))
+            out.append({"w": w.astype(self.dtype), "b": b.astype(self.dtype)})
         return tuple(out)
 
 

@@ -131,11 +131,14 @@ def inr_apply(params, coord: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
       f32[3], RGB on the model's [-1, 1] scale (not clipped).
     """
     x = nerf_encode(coord, spec.num_freqs) if spec.kind == "relu_pe" else coord
+    # The encoding is computed in float32 (high octaves need it); the layers run in the
+    # params' dtype, so bfloat16 INR params give bfloat16 matmuls on accelerators.
+    x = x.astype(params[0]["w"].dtype)
     *hidden, last = params
     for layer in hidden:
         x = layer["w"] @ x + layer["b"]
         x = jnp.sin(spec.w0 * x) if spec.kind == "siren" else jax.nn.relu(x)
-    return last["w"] @ x + last["b"]
+    return (last["w"] @ x + last["b"]).astype(jnp.float32)
 
 
 def render_coords(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:

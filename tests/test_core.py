@@ -128,3 +128,19 @@ def test_chunked_rendering_equals_unchunked():
     full = render_batch(params, coords, spec)
     chunked = jax.jit(lambda p, c: render_chunked(p, c, spec, chunk=16))(params, coords)
     np.testing.assert_allclose(chunked, full, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("hn_kind", ["per_tensor", "shift_modulation"])
+def test_bfloat16_compute_renders_close_to_float32(hn_kind):
+    spec = INRSpec(hidden=32, depth=2)
+    z = 0.1 * jax.random.normal(jax.random.key(1), (2, 8))
+    f32 = make_hypernet(spec, hn_cfg(hn_kind, hidden=16, depth=2))
+    bf16 = make_hypernet(spec, hn_cfg(hn_kind, hidden=16, depth=2), dtype=jnp.bfloat16)
+    params = f32.init(jax.random.key(0), z)
+    coords = jnp.asarray(make_grid(2, 4, 4))
+    out16 = bf16.apply(params, z)
+    assert out16[0]["w"].dtype == jnp.bfloat16
+    a = render_batch(f32.apply(params, z), coords, spec)
+    b = render_batch(out16, coords, spec)
+    assert b.dtype == jnp.float32
+    np.testing.assert_allclose(b, a, atol=0.05 * float(jnp.abs(a).max()) + 1e-3)
