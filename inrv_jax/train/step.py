@@ -5,6 +5,8 @@ codes -> (conditioner) -> hypernetwork -> INR params -> rendered pixels -> loss 
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -127,9 +129,19 @@ def learned_latents(model: ModelFns, params, features=None, batch: int = 256) ->
     Returns f32[num_videos, latent_dim].
     """
     num = model.module.num_videos
+    batch = min(batch, num)
+    fn = _jit_latents(model)
     out = []
     for start in range(0, num, batch):
-        index = jnp.arange(start, min(start + batch, num), dtype=jnp.int32)
-        feats = None if features is None else features[start : start + batch]
-        out.append(model.latents(params, index, feats, train=False)[0])
+        # Pad the last chunk to a full batch so every chunk reuses one compiled program.
+        index = jnp.arange(start, start + batch, dtype=jnp.int32).clip(max=num - 1)
+        feats = None
+        if features is not None:
+            feats = jnp.asarray(features)[index]
+        out.append(fn(params, index, feats)[: min(batch, num - start)])
     return jnp.concatenate(out, axis=0)
+
+
+@functools.lru_cache(maxsize=16)
+def _jit_latents(model: ModelFns):
+    return jax.jit(lambda params, index, feats: model.latents(params, index, feats, train=False)[0])
