@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
@@ -261,9 +260,10 @@ def invert(
     n = len(obs)
     batch = n if batch is None else min(int(batch), n)
     if z0 is None:
-        if learned is None and init != "zeros" and init != "normal":
-            raise ValueError(f"init {init!r} needs the learned latents")
-        learned = np.zeros((1, 1)) if learned is None else learned
+        if learned is None:
+            if init not in ("zeros", "normal"):
+                raise ValueError(f"init {init!r} needs the learned latents")
+            learned = np.zeros((1, model.module.latent_dim), np.float32)
         z0 = initial_latents(init, n, learned, seed=seed, model=model, params=params, obs=obs)
     z0 = np.asarray(z0, np.float32)
     mesh = data_mesh(batch, devices)
@@ -293,7 +293,3 @@ def _pad(obs: Observations, pad: int) -> Observations:
         rep(obs.targets),
         np.concatenate([obs.weights, np.zeros((pad, obs.weights.shape[1]), np.float32)]),
     )
-
-
-def num_batches(n: int, batch: int) -> int:
-    return math.ceil(n / batch)
