@@ -93,3 +93,16 @@ def test_evaluate(workdir, tmp_path):
     assert report["fvd"]["value"] is None
     table = (out / "eval.md").read_text()
     assert "| future prediction (first 2 frames), 2 held-out |" in table
+
+
+def test_invert_a_video_file_with_nearest_init_and_pixel_subsampling(workdir, tmp_path):
+    video = tmp_path / "clip.mp4"
+    main(["render", "--workdir", str(workdir), "--index", "2", "--out", str(video)])
+    out = tmp_path / "inv"
+    assert main(["invert", "--workdir", str(workdir), "--data", str(video), "--init", "nearest",
+                 "--pixels-per-step", "200", "--steps", "20", "--no-lpips", "--save-npy",
+                 "--out", str(out)]) == 0  # fmt: skip
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["per_video"][0]["path"] == str(video)
+    assert report["mean"]["psnr"] > 25.0  # the nearest learned latent is the one that made it
+    assert np.load(out / "recon" / "0000.npy").shape[0] == 4
