@@ -1,0 +1,384 @@
+"""Train-step, render and memory benchmarks: inrv_jax next to the official PyTorch step, one run.
+
+    python benchmarks/bench_train.py                      # everything (~5-10 min on 2 cores)
+    python benchmarks/bench_train.py --skip-torch --skip-memory --shapes 16,32,32,2
+
+Sections (each prints one JSON line; a markdown table follows at the end):
+
+* ``matmul``: the f32 matmul rate XLA reaches on this machine, measured in the same run
+  (2048x2048 @ 2048x2048, best of N). This is the yardstick for "fraction of peak".
+* ``train``: the train step at the official architecture (latent 128, per-tensor heads, INR
+  63-256x4-3, per-pixel L1, Adam 1e-4, all pixels) for each (frames, height, width, batch):
+  JAX (``make_train_step`` + ``jit_train_step``, exactly what the trainer runs) and the PyTorch
+  official step (``benchmarks/torch_official.bench_train_step``; Adam "default" = what the
+  official script gets on CPU, and "fused" = the strongest torch Adam). FLOPs are analytic
+  (``train_step_flops``: matmuls only, forward + backward), the same count for both.
+* ``render``: videos/s and peak RSS rendering 25x128x128 and 25x256x256 videos from a latent
+  (``ModelFns.render_videos``, chunked), each in its own subprocess.
+* ``train_memory``: peak RSS of a subprocess that trains 25x100x100, batch 2, all pixels
+  (with and without ``train.remat``). XLA:CPU does not report memory through
+  ``jax.Device.memory_stats``, so the child reads its own ``ru_maxrss``.
+
+Wall times on a shared machine are inflated by other processes: every record carries
+``os.getloadavg()`` and the process CPU seconds, and the step times are the best of N.
+Inversion throughput lives in ``benchmarks/inversion_throughput.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+SHAPES = [(16, 32, 32, 2), (25, 32, 32, 4), (25, 100, 100, 1)]
+RENDER_SHAPES = [(25, 128, 128), (25, 256, 256)]
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _time_calls(fn, reps: int, warmup: int = 1) -> tuple[list[float], list[float]]:
+    """Wall and process-CPU seconds of ``fn()`` (which must block) over ``reps`` calls."""
+    for _ in range(warmup):
+        fn()
+    walls, cpus = [], []
+    for _ in range(reps):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return walls, cpus
+
+
+def matmul_rate(n: int = 2048, reps: int = 10) -> dict:
+    """Best f32 GFLOP/s of one jitted n×n matmul (the machine's XLA matmul rate)."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    b = jax.random.normal(jax.random.key(1), (n, n), jnp.float32)
+    f = jax.jit(lambda a, b: a @ b)
+    walls, cpus = _time_calls(lambda: f(a, b).block_until_ready(), reps, warmup=2)
+    flops = 2 * n**3
+    return {
+        "bench": "matmul",
+        "n": n,
+        "gflops_per_s": flops / min(walls) / 1e9,
+        "gflops_per_cpu_s": flops / float(np.median(cpus)) / 1e9,
+        "loadavg_1min": _load(),
+    }
+
+
+def official_config(batch: int, remat: bool = False, chunk: int = 1 << 14, sample_frac=1.0):
+    """The official architecture and step as a config: L1 only, Adam 1e-4, latent 128."""
+    from inrv_jax.config import base_config
+
+    c = base_config()
+    c.model.latent_dim = "128"
+    c.loss.lpips_weight = 0.0
+    c.loss.distance = "l1"
+    c.train.batch_size = batch
+    c.train.sample_frac = sample_frac
+    c.train.remat = remat
+    c.train.render_chunk = chunk
+    c.mesh.data, c.mesh.model = 1, 1
+    return c
+
+
+def build_jax_step(config, video_shape, num_videos: int):
+    """(jitted step, state, batch, coords, key) exactly as the trainer builds them."""
+    from inrv_jax.coords import make_grid
+    from inrv_jax.model import make_model
+    from inrv_jax.sharding import global_batch, make_mesh
+    from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
+    from inrv_jax.train.step import jit_train_step, make_train_step
+
+    t, h, w = video_shape
+    b = int(config.train.batch_size)
+    model = make_model(config.model, num_videos)
+    tx = make_optimizer(config.optim, int(config.train.steps))
+    mesh = make_mesh(config.mesh, jax.devices()[:1])
+    rules = [tuple(r) for r in config.mesh.rules]
+    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
+    step = jit_train_step(make_train_step(model, tx, config, video_shape), sh, mesh)
+    videos = np.random.default_rng(0).uniform(-1, 1, (b, t, h, w, 3)).astype(np.float32)
+    batch = global_batch(
+        {"index": np.arange(b, dtype=np.int32) % num_videos, "video": videos}, mesh
+    )
+    return step, state, batch, jnp.asarray(make_grid(t, h, w)), jax.random.key(1)
+
+
+def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False, chunk=1 << 14):
+    """Time the JAX train step at the official architecture (all pixels, L1, Adam)."""
+    from benchmarks.torch_official import OfficialConfig, train_step_flops
+
+    config = official_config(batch, remat, chunk)
+    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch)
+    holder = {"state": state}
+
+    def run():
+        holder["state"], metrics = step(holder["state"], data, coords, key)
+        jax.block_until_ready(metrics)
+        return metrics
+
+    c0 = time.perf_counter()
+    run()
+    compile_s = time.perf_counter() - c0
+    walls, cpus = _time_calls(run, steps, warmup)
+    n = frames * height * width
+    flops = train_step_flops(OfficialConfig(latent_dim=128, num_videos=batch), batch, n)
+    best, med = min(walls), float(np.median(walls))
+    cache = getattr(step, "_cache_size", lambda: None)()
+    return {
+        "bench": "train",
+        "impl": "jax",
+        "frames": frames, "height": height, "width": width, "batch": batch,
+        "pixels_per_step": batch * n,
+        "remat": remat,
+        "compile_s": compile_s,
+        "seconds_per_step": med,
+        "seconds_per_step_min": best,
+        "cpu_seconds_per_step": float(np.median(cpus)),
+        "pixels_per_s": batch * n / med,
+        "pixels_per_s_best": batch * n / best,
+        "flops_per_step": flops,
+        "gflops_per_s_best": flops / best / 1e9,
+        "gflops_per_cpu_s": flops / float(np.median(cpus)) / 1e9,
+        "compiled_versions": cache,
+        "loadavg_1min": _load(),
+    }  # fmt: skip
+
+
+def bench_torch_step(frames, height, width, batch, steps=5, warmup=2, adam="default"):
+    from benchmarks.torch_official import bench_train_step
+
+    r = bench_train_step(frames, height, width, batch, steps, warmup, threads=2, adam=adam)
+    r = {"bench": "train", "impl": f"torch-{adam}", **r}
+    r["gflops_per_s_best"] = r["flops_per_step"] / r["seconds_per_step_min"] / 1e9
+    r["gflops_per_cpu_s"] = r["flops_per_step"] / r["cpu_seconds_per_step"] / 1e9
+    return r
+
+
+# ------------------------------------------------------------------------------------------
+# Subprocess children (peak memory must be measured per process).
+
+
+def child_render(frames, height, width, batch, reps, chunk) -> dict:
+    from inrv_jax.config import base_config
+    from inrv_jax.model import make_model
+
+    c = base_config()
+    c.model.latent_dim = "128"
+    model = make_model(c.model, 1)
+    params = model.init(jax.random.key(0))
+    z = 0.01 * jax.random.normal(jax.random.key(1), (batch, 128))
+    rss_before = _peak_rss_mb()
+
+    def run():
+        return np.asarray(model.render_videos(params, z, (frames, height, width), chunk=chunk))
+
+    c0 = time.perf_counter()
+    run()
+    compile_s = time.perf_counter() - c0
+    walls, cpus = _time_calls(run, reps, warmup=0)
+    best = min(walls)
+    return {
+        "bench": "render",
+        "frames": frames, "height": height, "width": width, "batch": batch, "chunk": chunk,
+        "first_call_s": compile_s,
+        "seconds_per_call_min": best,
+        "cpu_seconds_per_call": float(np.median(cpus)),
+        "videos_per_s": batch / best,
+        "pixels_per_s": batch * frames * height * width / best,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_after_setup_mb": rss_before,
+        "loadavg_1min": _load(),
+    }  # fmt: skip
+
+
+def child_train_memory(frames, height, width, batch, steps, remat, chunk) -> dict:
+    config = official_config(batch, remat, chunk)
+    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch)
+    rss_setup = _peak_rss_mb()
+    walls = []
+    for _ in range(steps):
+        w0 = time.perf_counter()
+        state, metrics = step(state, data, coords, key)
+        jax.block_until_ready(metrics)
+        walls.append(time.perf_counter() - w0)
+    return {
+        "bench": "train_memory",
+        "frames": frames, "height": height, "width": width, "batch": batch,
+        "remat": remat, "chunk": chunk if remat else None,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_after_setup_mb": rss_setup,
+        "seconds_per_step_min": min(walls[1:] or walls),
+        "first_step_s": walls[0],
+        "loss": float(metrics["train/loss"]),
+        "loadavg_1min": _load(),
+    }  # fmt: skip
+
+
+def run_child(args: list[str], timeout: float = 900) -> dict:
+    """Run this file as a child with ``--child ...`` and parse its last JSON line."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"bench": "child", "args": args, "error": proc.stderr[-2000:],
+                "returncode": proc.returncode}  # fmt: skip
+    return json.loads(lines[-1])
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _table(results: list[dict]) -> str:
+    mm = next((r for r in results if r["bench"] == "matmul"), None)
+    rate = mm["gflops_per_s"] if mm else float("nan")
+    rate_cpu = mm["gflops_per_cpu_s"] if mm else float("nan")
+    out = []
+    if mm:
+        out.append(
+            f"XLA f32 matmul {mm['n']}²: {rate:.0f} GFLOP/s wall, {rate_cpu:.0f} GFLOP per "
+            f"CPU-second (load {mm['loadavg_1min']})\n"
+        )
+    out.append(
+        "| shape T×H×W×B | impl | s/step (best) | CPU s/step | Mpix/s (best) | GFLOP/s "
+        "| % matmul (wall) | % matmul (CPU-s) | load |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        if r["bench"] != "train":
+            continue
+        shape = f"{r['frames']}×{r['height']}×{r['width']}×{r['batch']}"
+        out.append(
+            f"| {shape} | {r['impl']} | {r['seconds_per_step_min']:.3f} "
+            f"| {r['cpu_seconds_per_step']:.3f} | {r['pixels_per_s_best'] / 1e6:.3f} "
+            f"| {r['gflops_per_s_best']:.1f} | {100 * r['gflops_per_s_best'] / rate:.0f}% "
+            f"| {100 * r['gflops_per_cpu_s'] / rate_cpu:.0f}% | {r['loadavg_1min']} |"
+        )
+    jax_rows = {
+        (r["frames"], r["height"], r["width"], r["batch"]): r
+        for r in results
+        if r["bench"] == "train" and r["impl"] == "jax"
+    }
+    ratios = []
+    for r in results:
+        key = (r.get("frames"), r.get("height"), r.get("width"), r.get("batch"))
+        if r["bench"] == "train" and r["impl"].startswith("torch") and key in jax_rows:
+            j = jax_rows[key]
+            ratios.append(
+                f"| {'×'.join(map(str, key))} | jax / {r['impl']} "
+                f"| {j['pixels_per_s_best'] / r['pixels_per_s_best']:.2f}× "
+                f"| {r['cpu_seconds_per_step'] / j['cpu_seconds_per_step']:.2f}× |"
+            )
+    if ratios:
+        out += [
+            "",
+            "| shape | ratio | pixels/s (best wall) | CPU-s per step |",
+            "|---|---|---|---|",
+        ]
+        out += ratios
+    rend = [r for r in results if r["bench"] in ("render", "train_memory")]
+    if rend:
+        out += ["", "| what | shape | s (best) | videos/s | peak RSS MB | load |",
+                "|---|---|---|---|---|---|"]  # fmt: skip
+        for r in rend:
+            shape = f"{r['frames']}×{r['height']}×{r['width']}×{r['batch']}"
+            if r["bench"] == "render":
+                out.append(
+                    f"| render | {shape} | {r['seconds_per_call_min']:.2f} "
+                    f"| {r['videos_per_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['loadavg_1min']} |"
+                )
+            else:
+                what = f"train step, remat={r['remat']}" + (
+                    f" chunk {r['chunk']}" if r["remat"] else ""
+                )
+                out.append(
+                    f"| {what} | {shape} | {r['seconds_per_step_min']:.2f} | – "
+                    f"| {r['peak_rss_mb']:.0f} | {r['loadavg_1min']} |"
+                )
+    for r in results:
+        if "error" in r:
+            out.append(f"\nchild {r['args']} failed ({r['returncode']}): {r['error'][-400:]}")
+    return "\n".join(out)
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="+", default=[",".join(map(str, s)) for s in SHAPES],
+                        help="T,H,W,B train-step shapes (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--adam", nargs="+", default=["default", "fused"])
+    parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--render-batch", type=int, default=1)
+    parser.add_argument("--render-chunk", type=int, default=1 << 14)
+    parser.add_argument("--remat-chunk", type=int, default=1 << 14)
+    parser.add_argument("--json", help="also write all records to this file")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        kind, *rest = args.child
+        vals = [int(x) for x in rest]
+        if kind == "render":
+            rec = child_render(*vals)
+        elif kind == "train_memory":
+            t, h, w, b, steps, remat, chunk = vals
+            rec = child_train_memory(t, h, w, b, steps, bool(remat), chunk)
+        else:
+            raise SystemExit(f"unknown child {kind}")
+        print(json.dumps(rec), flush=True)
+        return [rec]
+
+    results = []
+
+    def emit(rec):
+        results.append(rec)
+        print(json.dumps(rec), flush=True)
+
+    emit(matmul_rate())
+    if not args.skip_train:
+        for s in args.shapes:
+            t, h, w, b = (int(x) for x in s.split(","))
+            emit(bench_jax_step(t, h, w, b, args.steps, args.warmup))
+            if not args.skip_torch:
+                for adam in args.adam:
+                    emit(bench_torch_step(t, h, w, b, args.steps, args.warmup, adam))
+    if not args.skip_render:
+        for t, h, w in RENDER_SHAPES:
+            emit(run_child(["render", str(t), str(h), str(w), str(args.render_batch), "3",
+                            str(args.render_chunk)]))  # fmt: skip
+    if not args.skip_memory:
+        for remat in (1, 0):
+            emit(run_child(["train_memory", "25", "100", "100", "2", "2", str(remat),
+                            str(args.remat_chunk)]))  # fmt: skip
+    emit(matmul_rate())  # again: the load may have changed during the run
+    print()
+    print(_table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
