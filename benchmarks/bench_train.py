@@ -15,8 +15,9 @@ Sections (each prints one JSON line; a markdown table follows at the end):
   (``train_step_flops``: matmuls only, forward + backward), the same count for both.
 * ``render``: videos/s and peak RSS rendering 25x128x128 and 25x256x256 videos from a latent
   (``ModelFns.render_videos``, chunked), each in its own subprocess.
-* ``train_memory``: peak RSS of a subprocess that trains 25x100x100, batch 2, all pixels
-  (with and without ``train.remat``). XLA:CPU does not report memory through
+* ``train_memory``: peak RSS of a subprocess that trains 25x100x100, batch 2, all pixels:
+  the official step (L1; the INR gradient is chunked) and the faithful recipe (L1 + 0.7 LPIPS,
+  ``train.remat`` on). XLA:CPU does not report memory through
   ``jax.Device.memory_stats``, so the child reads its own ``ru_maxrss``.
 
 Wall times on a shared machine are inflated by other processes: every record carries
@@ -50,6 +51,15 @@ def _load() -> float:
 
 
 def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss it is not inherited
+    from the parent's image across fork + exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
@@ -98,7 +108,7 @@ def official_config(batch: int, remat: bool = False, chunk: int = 1 << 14, sampl
     return c
 
 
-def build_jax_step(config, video_shape, num_videos: int):
+def build_jax_step(config, video_shape, num_videos: int, lpips=None):
     """(jitted step, state, batch, coords, key) exactly as the trainer builds them."""
     from inrv_jax.coords import make_grid
     from inrv_jax.model import make_model
@@ -113,7 +123,7 @@ def build_jax_step(config, video_shape, num_videos: int):
     mesh = make_mesh(config.mesh, jax.devices()[:1])
     rules = [tuple(r) for r in config.mesh.rules]
     state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, video_shape), sh, mesh)
+    step = jit_train_step(make_train_step(model, tx, config, video_shape, lpips), sh, mesh)
     videos = np.random.default_rng(0).uniform(-1, 1, (b, t, h, w, 3)).astype(np.float32)
     batch = global_batch(
         {"index": np.arange(b, dtype=np.int32) % num_videos, "video": videos}, mesh
@@ -209,9 +219,15 @@ def child_render(frames, height, width, batch, reps, chunk) -> dict:
     }  # fmt: skip
 
 
-def child_train_memory(frames, height, width, batch, steps, remat, chunk) -> dict:
+def child_train_memory(frames, height, width, batch, steps, remat, chunk, lpips=False) -> dict:
     config = official_config(batch, remat, chunk)
-    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch)
+    lp = None
+    if lpips:  # the faithful recipe: L1 + 0.7 LPIPS(VGG16) per frame
+        from inrv_jax.metrics.lpips import load_lpips
+
+        config.loss.lpips_weight = 0.7
+        lp = load_lpips("vgg16")
+    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch, lp)
     rss_setup = _peak_rss_mb()
     walls = []
     for _ in range(steps):
@@ -222,7 +238,9 @@ def child_train_memory(frames, height, width, batch, steps, remat, chunk) -> dic
     return {
         "bench": "train_memory",
         "frames": frames, "height": height, "width": width, "batch": batch,
-        "remat": remat, "chunk": chunk if remat else None,
+        "loss_terms": "l1+0.7*lpips" if lpips else "l1",
+        "remat": remat if lpips else "n/a (chunked INR gradient)",
+        "chunk": chunk if remat and lpips else None,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_after_setup_mb": rss_setup,
         "seconds_per_step_min": min(walls[1:] or walls),
@@ -305,8 +323,8 @@ def _table(results: list[dict]) -> str:
                     f"| {r['videos_per_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['loadavg_1min']} |"
                 )
             else:
-                what = f"train step, remat={r['remat']}" + (
-                    f" chunk {r['chunk']}" if r["remat"] else ""
+                what = f"train step, {r['loss_terms']}" + (
+                    f", remat chunk {r['chunk']}" if r["chunk"] else ""
                 )
                 out.append(
                     f"| {what} | {shape} | {r['seconds_per_step_min']:.2f} | – "
@@ -342,8 +360,8 @@ def main(argv=None) -> list[dict]:
         if kind == "render":
             rec = child_render(*vals)
         elif kind == "train_memory":
-            t, h, w, b, steps, remat, chunk = vals
-            rec = child_train_memory(t, h, w, b, steps, bool(remat), chunk)
+            t, h, w, b, steps, remat, chunk, lpips = vals
+            rec = child_train_memory(t, h, w, b, steps, bool(remat), chunk, bool(lpips))
         else:
             raise SystemExit(f"unknown child {kind}")
         print(json.dumps(rec), flush=True)
@@ -368,9 +386,11 @@ def main(argv=None) -> list[dict]:
             emit(run_child(["render", str(t), str(h), str(w), str(args.render_batch), "3",
                             str(args.render_chunk)]))  # fmt: skip
     if not args.skip_memory:
-        for remat in (1, 0):
-            emit(run_child(["train_memory", "25", "100", "100", "2", "2", str(remat),
-                            str(args.remat_chunk)]))  # fmt: skip
+        # L1 only (the official step without LPIPS: chunked INR gradient), then the faithful
+        # recipe with LPIPS, whose INR pass is rematerialised in chunks.
+        for lpips in (0, 1):
+            emit(run_child(["train_memory", "25", "100", "100", "2", "2", "1",
+                            str(args.remat_chunk), str(lpips)]))  # fmt: skip
     emit(matmul_rate())  # again: the load may have changed during the run
     print()
     print(_table(results))

@@ -82,3 +82,21 @@ def test_train_step_gradients_equal_plain_autodiff(cond):
     got = jax.tree.map(lambda a, b: a - b, params, new.params)
     for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(ref_grad), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["relu_pe", "siren"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_render_batch_equals_vmap_of_inr_apply(kind, batch):
+    from inrv_jax.inr import inr_apply, render_coords
+
+    spec = INRSpec(kind=kind, hidden=16, depth=3, num_freqs=4)
+    params = jax.vmap(lambda k: inr_init(k, spec))(jax.random.split(jax.random.key(2), batch))
+    coords = jnp.asarray(make_grid(2, 5, 7))
+    ref = jax.vmap(jax.vmap(lambda p, c: inr_apply(p, c, spec), (None, 0)), (0, None))
+    np.testing.assert_allclose(
+        render_batch(params, coords, spec), ref(params, coords), rtol=1e-5, atol=1e-5
+    )
+    one = jax.tree.map(lambda x: x[0], params)
+    np.testing.assert_allclose(
+        render_coords(one, coords, spec), ref(params, coords)[0], rtol=1e-5, atol=1e-5
+    )
