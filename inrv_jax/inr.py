@@ -14,6 +14,7 @@ Two kinds:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -135,24 +136,23 @@ def inr_apply(params, coord: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
     x = x.astype(params[0]["w"].dtype)
     *hidden, last = params
     for layer in hidden:
-        x = layer["w"] @ x + layer["b"]
+        # "i,oi->o" (= W @ x) keeps the coordinate axis leading under vmap, so the batched
+        # program is [N, in] x [out, in] matmuls with no activation transposes.
+        x = jnp.einsum("i,oi->o", x, layer["w"]) + layer["b"]
         x = jnp.sin(spec.w0 * x) if spec.kind == "siren" else jax.nn.relu(x)
-    return (last["w"] @ x + last["b"]).astype(jnp.float32)
+    return (jnp.einsum("i,oi->o", x, last["w"]) + last["b"]).astype(jnp.float32)
 
 
 def render_coords(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
-    """One INR at many coordinates: f32[N, 3] -> f32[N, 3]."""
-    return render_batch(jax.tree.map(lambda x: x[None], params), coords, spec)[0]
+    """One INR at many coordinates: f32[N, 3] -> f32[N, 3] (vmap over coordinates)."""
+    return jax.vmap(functools.partial(inr_apply, spec=spec), in_axes=(None, 0))(params, coords)
 
 
 def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
-    """A batch of INRs at shared coordinates: ``vmap(vmap(inr_apply))`` written as matmuls.
+    """A batch of INRs at shared coordinates: ``vmap`` over videos of ``render_coords``.
 
     The coordinate axis is not batched over videos, so the positional encoding is
-    computed once and shared by every video. Each layer is one batched matmul
-    ``[B, N, in] x [B, out, in]``; XLA:CPU runs that up to 1.5x faster than the
-    vmap-of-vmap lowering (which transposes activations at B = 1) — same maths as
-    ``inr_apply`` (tests/train/test_chunked_grad.py checks the two agree).
+    computed once and shared by every video; each layer lowers to one batched matmul.
 
     Args:
       params: INR tree with a leading video axis B on every leaf.
@@ -161,14 +161,7 @@ def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
     Returns:
       f32[B, N, 3].
     """
-    x = nerf_encode(coords, spec.num_freqs) if spec.kind == "relu_pe" else coords  # [N, D]
-    batch = params[0]["w"].shape[0]
-    x = jnp.broadcast_to(x, (batch, *x.shape))  # [B, N, D]
-    *hidden, last = params
-    for layer in hidden:
-        x = jnp.einsum("bni,boi->bno", x, layer["w"]) + layer["b"][:, None, :]
-        x = jnp.sin(spec.w0 * x) if spec.kind == "siren" else jax.nn.relu(x)
-    return jnp.einsum("bni,boi->bno", x, last["w"]) + last["b"][:, None, :]
+    return jax.vmap(functools.partial(render_coords, spec=spec), in_axes=(0, None))(params, coords)
 
 
 # Rows (videos x coordinates) per rendered chunk: on a 2-core AVX-512 CPU, 2,048 rows keep
