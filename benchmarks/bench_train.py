@@ -16,8 +16,8 @@ Sections (each prints one JSON line; a markdown table follows at the end):
 * ``render``: videos/s and peak RSS rendering 25x128x128 and 25x256x256 videos from a latent
   (``ModelFns.render_videos``, chunked), each in its own subprocess.
 * ``train_memory``: peak RSS of a subprocess that trains 25x100x100, batch 2, all pixels:
-  the official step (L1; the INR gradient is chunked) and the faithful recipe (L1 + 0.7 LPIPS,
-  ``train.remat`` on). XLA:CPU does not report memory through
+  the official step (L1; the INR gradient is chunked) and the faithful recipe (L1 + 0.7 LPIPS)
+  with ``train.remat`` on and off. XLA:CPU does not report memory through
   ``jax.Device.memory_stats``, so the child reads its own ``ru_maxrss``.
 
 Wall times on a shared machine are inflated by other processes: every record carries
@@ -387,10 +387,10 @@ def main(argv=None) -> list[dict]:
                             str(args.render_chunk)]))  # fmt: skip
     if not args.skip_memory:
         # L1 only (the official step without LPIPS: chunked INR gradient), then the faithful
-        # recipe with LPIPS, whose INR pass is rematerialised in chunks.
-        for lpips in (0, 1):
-            emit(run_child(["train_memory", "25", "100", "100", "2", "2", "1",
-                            str(args.remat_chunk), str(lpips)]))  # fmt: skip
+        # recipe with LPIPS, its INR pass rematerialised in chunks and (the default) not.
+        for lpips, remat in ((0, 1), (1, 1), (1, 0)):
+            args_ = ["train_memory", "25", "100", "100", "2", "2", str(remat)]
+            emit(run_child([*args_, str(args.remat_chunk), str(lpips)]))
     emit(matmul_rate())  # again: the load may have changed during the run
     print()
     print(_table(results))
