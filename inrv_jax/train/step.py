@@ -81,8 +81,11 @@ def chunked_inr_grad(inr_params, coords, target, spec, kind: str, chunk: int):
 
     if kind not in ("l1", "l2"):
         raise ValueError(f"loss.distance={kind!r} is unknown; choose 'l1' or 'l2'")
-    init = (jax.tree.map(jnp.zeros_like, inr_params), jnp.zeros((b,), target.dtype), jnp.zeros(()))
+    # Sums run in float32 even when the INR computes in bfloat16.
+    zeros = jax.tree.map(lambda x: jnp.zeros(x.shape, jnp.float32), inr_params)
+    init = (zeros, jnp.zeros((b,), jnp.float32), jnp.zeros((), jnp.float32))
     (grad, dist, sq), _ = jax.lax.scan(body, init, (coords, target, mask))
+    grad = jax.tree.map(lambda g, x: g.astype(x.dtype), grad, inr_params)
     return dist, sq * scale / b, grad
 
 
