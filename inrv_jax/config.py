@@ -85,7 +85,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.steps = 1000
     c.train.sample_frac = 1.0  # fraction of pixel coordinates used per step (official: 1.0)
     c.train.render_chunk = 1 << 16  # coordinates per chunk when rendering for eval/samples
-    c.train.remat = False  # rematerialise the INR activations in the backward pass
+    # Rematerialise the INR activations chunk by chunk in the LPIPS path (whole frames are
+    # needed there): 25x100x100 batch 2 peaks at 3.9 GB instead of 7.9 GB, and runs faster
+    # (benchmarks/README.md). Without LPIPS the step always chunks its gradient.
+    c.train.remat = True
     c.train.log_every = 50
     c.train.eval_every = 500
     c.train.eval_videos = 4  # held-out subset of training videos for reconstruction PSNR

@@ -247,7 +247,7 @@ def _write(workdir, config, manifest, params, latents, shape, step, official, ov
         shutil.rmtree(ckpt_dir)
     params = {k: {n: jnp.asarray(v) for n, v in sub.items()} for k, sub in params.items()}
     tx = make_optimizer(config.optim, int(config.train.steps))
-    state = TrainState(step=jnp.asarray(step, jnp.int32), params=params, opt_state=tx.init(params))
+    state = TrainState.create(params, tx, step=step)
     meta = make_meta(config, manifest.to_json(), len(manifest), shape, config.model.latent_dim)
     meta["official_import"] = official
     store = CheckpointStore(workdir, keep=1, async_save=False)

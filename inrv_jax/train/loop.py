@@ -24,7 +24,7 @@ from inrv_jax.model import make_model
 from inrv_jax.sharding import global_batch, make_mesh, put_global, replicated
 from inrv_jax.train.features import video_features
 from inrv_jax.train.outputs import write_samples
-from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer, notfinite_count
+from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
 from inrv_jax.train.workdir import StopRequest, WorkdirLock
 
@@ -227,7 +227,7 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
         return np.asarray(learned_latents(model, host_tree(state.params), feats))
 
     def check_finite(state, step):
-        bad = int(notfinite_count(state.opt_state))
+        bad = int(state.notfinite)
         if bad:
             raise NonFiniteLossError(
                 f"non-finite loss/gradients at step <= {step} ({bad} step(s) skipped); "
@@ -343,7 +343,9 @@ def _grow_from(prev_workdir, state, state_sh, source, tx):
     params = put_global(grow_params(fresh, prev.params, n_prev), state_sh.params)
     opt_state = jax.jit(tx.init, out_shardings=state_sh.opt_state)(params)
     log.info("stage starts from %s (%d codes copied)", prev_workdir, n_prev)
-    return TrainState(step=state.step, params=params, opt_state=opt_state)
+    return TrainState(
+        step=state.step, params=params, opt_state=opt_state, notfinite=state.notfinite
+    )
 
 
 def _write_outputs(config, workdir, model, params, latents, targets, video_shape, tag=""):

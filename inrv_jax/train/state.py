@@ -20,13 +20,22 @@ class TrainState:
     step: jax.Array  # i32[]
     params: Any
     opt_state: Any
+    notfinite: jax.Array  # i32[]: steps whose loss or gradients were not finite (skipped)
+
+    @classmethod
+    def create(cls, params, tx: optax.GradientTransformation, step: int = 0) -> TrainState:
+        return cls(
+            step=jnp.asarray(step, jnp.int32),
+            params=params,
+            opt_state=tx.init(params),
+            notfinite=jnp.zeros((), jnp.int32),
+        )
 
 
 def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     """Adam (official: lr 1e-4, constant) with optional warmup-cosine schedule and clipping.
 
-    Wrapped in ``optax.apply_if_finite`` so a non-finite gradient never reaches the params;
-    the trainer reads ``total_notfinite`` and stops with an error.
+    Non-finite steps are skipped by the train step itself (``TrainState.notfinite``).
     """
     if optim_cfg.schedule == "cosine":
         lr = optax.warmup_cosine_decay_schedule(
@@ -41,18 +50,13 @@ def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     if optim_cfg.grad_clip > 0:
         parts.append(optax.clip_by_global_norm(optim_cfg.grad_clip))
     parts.append(optax.adam(lr, b1=optim_cfg.b1, b2=optim_cfg.b2))
-    return optax.apply_if_finite(optax.chain(*parts), max_consecutive_errors=1 << 30)
-
-
-def notfinite_count(opt_state) -> jax.Array:
-    """Number of steps whose gradients were not finite (updates were skipped)."""
-    return opt_state.total_notfinite
+    return optax.chain(*parts)
 
 
 def make_init_fn(model: ModelFns, tx: optax.GradientTransformation, features_shape=None):
     def init(key: jax.Array) -> TrainState:
         params = model.init(key, features_shape)
-        return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params))
+        return TrainState.create(params, tx)
 
     return init
 

@@ -206,10 +206,25 @@ def make_train_step(
         else:
             grad_fn = chunked_grads
         grads, metrics = grad_fn(state.params, batch, coords, idx, k_model)
-        updates, opt_state = tx.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        metrics["train/grad_norm"] = optax.tree.norm(grads)
-        return TrainState(step=state.step + 1, params=params, opt_state=opt_state), metrics
+        grad_norm = optax.tree.norm(grads)
+        metrics["train/grad_norm"] = grad_norm
+        # NaN/Inf guard: one scalar test and a cond, so a bad step leaves params and Adam
+        # untouched (no select over the 57M-parameter tree, unlike optax.apply_if_finite).
+        ok = jnp.isfinite(metrics["train/loss"]) & jnp.isfinite(grad_norm)
+
+        def update(_):
+            updates, opt_state = tx.update(grads, state.opt_state, state.params)
+            return optax.apply_updates(state.params, updates), opt_state
+
+        params, opt_state = jax.lax.cond(
+            ok, update, lambda _: (state.params, state.opt_state), None
+        )
+        return TrainState(
+            step=state.step + 1,
+            params=params,
+            opt_state=opt_state,
+            notfinite=state.notfinite + (~ok).astype(jnp.int32),
+        ), metrics
 
     return train_step
 

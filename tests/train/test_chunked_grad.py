@@ -62,7 +62,7 @@ def test_train_step_gradients_equal_plain_autodiff(cond):
     videos = jnp.asarray(blob_videos(2, t, h, w))
     batch = {"index": jnp.array([1, 3], jnp.int32), "video": videos}
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(7)
-    state = TrainState(step=jnp.int32(0), params=params, opt_state=tx.init(params))
+    state = TrainState.create(params, tx)
     new, metrics = step(state, batch, coords, key)
 
     k_idx, k_model = jax.random.split(jax.random.fold_in(key, 0))
