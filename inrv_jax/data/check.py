@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from inrv_jax.data.errors import DataError
-from inrv_jax.data.preprocess import Preprocess, window_span
-from inrv_jax.data.sources import check_duplicate, resolve_clips, too_short
+from inrv_jax.data.preprocess import window_span
+from inrv_jax.data.sources import check_duplicate, prepare_clips, too_short
 
 
 @dataclasses.dataclass
@@ -52,17 +52,18 @@ def check_source(
     every problem found (a fatal one, such as a missing file, ends that video's checks).
     Problems with the spec itself (missing list file, empty list) raise `DataError`.
     """
-    prep = Preprocess(
-        size=tuple(size), crop=crop, grayscale=grayscale, alpha=alpha, high_bit_depth=high_bit_depth
-    )
-    clips, _ = resolve_clips(
+    _, clips, _ = prepare_clips(
         spec,
-        prep,
         frames=frames,
+        size=size,
+        crop=crop,
         stride=stride,
         data_dir=data_dir,
         num_videos=num_videos,
         seed=seed,
+        grayscale=grayscale,
+        alpha=alpha,
+        high_bit_depth=high_bit_depth,
         builtin_kwargs=builtin_kwargs,
     )
     span = window_span(frames, stride)

@@ -105,6 +105,41 @@ def _read_directory(path: str) -> list[str]:
     return entries
 
 
+def prepare_clips(
+    spec: str,
+    *,
+    frames: int,
+    size: tuple[int, int],
+    crop,
+    stride: int,
+    data_dir: str | None,
+    num_videos: int | None,
+    seed: int,
+    grayscale: str,
+    alpha: str,
+    high_bit_depth: str,
+    builtin_kwargs: dict,
+) -> tuple[Preprocess, list[Clip], dict]:
+    """The preprocessing and clips of a spec, as training and `inrv data check` both use them.
+
+    Returns (prep, clips, settings describing the source).
+    """
+    prep = Preprocess(
+        size=tuple(size), crop=crop, grayscale=grayscale, alpha=alpha, high_bit_depth=high_bit_depth
+    )
+    clips, settings = resolve_clips(
+        spec,
+        prep,
+        frames=frames,
+        stride=stride,
+        data_dir=data_dir,
+        num_videos=num_videos,
+        seed=seed,
+        builtin_kwargs=builtin_kwargs,
+    )
+    return prep, clips, settings
+
+
 def resolve_clips(
     spec: str,
     prep: Preprocess,
@@ -402,17 +437,18 @@ def open_source(
     """
     if isinstance(size, int):
         size = (size, size)
-    prep = Preprocess(
-        size=tuple(size), crop=crop, grayscale=grayscale, alpha=alpha, high_bit_depth=high_bit_depth
-    )
-    clips, settings = resolve_clips(
+    prep, clips, settings = prepare_clips(
         spec,
-        prep,
         frames=frames,
+        size=size,
+        crop=crop,
         stride=stride,
         data_dir=data_dir,
         num_videos=num_videos,
         seed=seed,
+        grayscale=grayscale,
+        alpha=alpha,
+        high_bit_depth=high_bit_depth,
         builtin_kwargs=builtin_kwargs,
     )
     return VideoSource(
