@@ -21,7 +21,7 @@ import numpy as np
 from inrv_jax.checkpoint import CheckpointStore, make_meta
 from inrv_jax.coords import make_grid, num_sampled
 from inrv_jax.model import make_model
-from inrv_jax.sharding import global_batch, make_mesh, put_global, replicated
+from inrv_jax.sharding import global_batch, make_mesh, put_global, replicated, tree_shardings
 from inrv_jax.train.features import video_features
 from inrv_jax.train.outputs import write_samples
 from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
@@ -173,8 +173,6 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     rules = [tuple(r) for r in config.mesh.rules]
     key = jax.random.key(config.seed)
     abstract = jax.eval_shape(init_fn, key)
-    from inrv_jax.sharding import tree_shardings
-
     state_sh = tree_shardings(abstract, mesh, rules)
     store = CheckpointStore(workdir, keep=int(config.train.keep_checkpoints))
     restore_target = jax.tree.map(
