@@ -39,6 +39,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from inrv_jax.host_malloc import retain_freed_memory  # noqa: E402
+
+HOST_MALLOC_RETAINED = retain_freed_memory()  # as `inrv` does; INRV_HOST_MALLOC=default: off
+
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
@@ -147,7 +151,10 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
     c0 = time.perf_counter()
     run()
     compile_s = time.perf_counter() - c0
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     walls, cpus = _time_calls(run, steps, warmup)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    calls = steps + warmup
     n = frames * height * width
     flops = train_step_flops(OfficialConfig(latent_dim=128, num_videos=batch), batch, n)
     best, med = min(walls), float(np.median(walls))
@@ -168,6 +175,10 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
         "gflops_per_s_best": flops / best / 1e9,
         "gflops_per_cpu_s": flops / float(np.median(cpus)) / 1e9,
         "compiled_versions": cache,
+        # Kernel work per step: page faults and system CPU seconds (see inrv_jax/host_malloc.py).
+        "page_faults_per_step": (r1.ru_minflt - r0.ru_minflt) / calls,
+        "sys_cpu_seconds_per_step": (r1.ru_stime - r0.ru_stime) / calls,
+        "host_malloc": "retain" if HOST_MALLOC_RETAINED else "glibc default",
         "loadavg_1min": _load(),
     }  # fmt: skip
 

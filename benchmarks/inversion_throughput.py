@@ -16,10 +16,14 @@ import json
 import os
 import time
 
-import jax
-import numpy as np
+from inrv_jax.host_malloc import retain_freed_memory
 
-from inrv_jax.tasks import inversion
+retain_freed_memory()  # as the `inrv` CLI does; INRV_HOST_MALLOC=default to compare
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from inrv_jax.tasks import inversion  # noqa: E402
 
 
 def _model(args):

@@ -13,6 +13,8 @@ import importlib
 import importlib.util
 import sys
 
+from inrv_jax.host_malloc import retain_freed_memory
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("inrv_jax.train.cli", "train INR-V on a dataset (config file + overrides)"),
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a process entry point (the `inrv` script), not a call from Python
+        retain_freed_memory()
     argv = sys.argv[1:] if argv is None else argv
     # Import only the module of the requested subcommand when one is named.
     commands = _available_commands()

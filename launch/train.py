@@ -12,6 +12,8 @@ all processes take part in orbax checkpoint saves and restores.
 import sys
 
 from inrv_jax.cli import main
+from inrv_jax.host_malloc import retain_freed_memory
 
 if __name__ == "__main__":
+    retain_freed_memory()  # before JAX starts its threads; see inrv_jax/host_malloc.py
     sys.exit(main(["train", *sys.argv[1:]]))
