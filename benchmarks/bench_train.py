@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from inrv_jax.host_malloc import retain_freed_memory  # noqa: E402
 
-HOST_MALLOC_RETAINED = retain_freed_memory()  # as `inrv` does; INRV_HOST_MALLOC=default: off
+HOST_MALLOC_RETAINED = retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as `inrv`
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -18,7 +18,7 @@ import time
 
 from inrv_jax.host_malloc import retain_freed_memory
 
-retain_freed_memory()  # as the `inrv` CLI does; INRV_HOST_MALLOC=default to compare
+retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402

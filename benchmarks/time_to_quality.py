@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from inrv_jax.host_malloc import retain_freed_memory  # noqa: E402
 
-retain_freed_memory()  # as the `inrv` CLI does; INRV_HOST_MALLOC=default to compare
+retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -15,5 +15,5 @@ from inrv_jax.cli import main
 from inrv_jax.host_malloc import retain_freed_memory
 
 if __name__ == "__main__":
-    retain_freed_memory()  # before JAX starts its threads; see inrv_jax/host_malloc.py
+    retain_freed_memory()  # INRV_HOST_MALLOC=retain only; before JAX starts its threads
     sys.exit(main(["train", *sys.argv[1:]]))

@@ -1,5 +1,5 @@
-"""host_malloc: freed large blocks are reused without page faults (each case in a fresh process,
-since the allocator settings are process-wide)."""
+"""host_malloc: with INRV_HOST_MALLOC=retain, freed large blocks are reused without page faults;
+by default glibc is left alone (each case in a fresh process: the settings are process-wide)."""
 
 import os
 import subprocess
@@ -17,7 +17,7 @@ _SCRIPT = textwrap.dedent(
     import ctypes, resource
     from inrv_jax.host_malloc import retain_freed_memory
     applied = retain_freed_memory()
-    assert retain_freed_memory() == applied  # idempotent
+    assert retain_freed_memory() == applied  # safe to call twice
     libc = ctypes.CDLL("libc.so.6")
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = (ctypes.c_void_p,)
@@ -48,15 +48,25 @@ def _run(env_value):
 
 
 def test_retained_memory_is_reused_without_page_faults():
-    applied, faults = _run(None)
+    applied, faults = _run("retain")
     assert applied
     # 256 MiB = 65,536 pages of 4 KiB; reusing the freed heap block touches no new page.
     assert faults < 1000
 
 
-def test_default_setting_leaves_glibc_alone():
-    applied, faults = _run("default")
+@pytest.mark.parametrize("env_value", [None, "default"])
+def test_default_setting_leaves_glibc_alone(env_value):
+    applied, faults = _run(env_value)
     assert not applied
     # glibc mmaps a block this large and unmaps it on free: the second round faults again
     # (>= 128 faults even if the kernel backs it with 2 MiB pages).
     assert faults >= 128
+
+
+def test_unknown_setting_is_an_error(monkeypatch):
+    from inrv_jax import host_malloc
+
+    monkeypatch.setattr(host_malloc, "_applied", False)
+    monkeypatch.setenv("INRV_HOST_MALLOC", "fast")
+    with pytest.raises(ValueError, match="INRV_HOST_MALLOC='fast'"):
+        host_malloc.retain_freed_memory()
