@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a process entry point (the `inrv` script), not a call from Python
-        retain_freed_memory()  # only with INRV_HOST_MALLOC=retain (inrv_jax/host_malloc.py)
+        try:  # only with INRV_HOST_MALLOC=retain (inrv_jax/host_malloc.py)
+            retain_freed_memory()
+        except ValueError as e:
+            sys.exit(f"inrv: {e}")
     argv = sys.argv[1:] if argv is None else argv
     # Import only the module of the requested subcommand when one is named.
     commands = _available_commands()
