@@ -85,6 +85,9 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.steps = 1000
     c.train.sample_frac = 1.0  # fraction of pixel coordinates used per step (official: 1.0)
     c.train.render_chunk = 1 << 16  # coordinates per chunk when rendering for eval/samples
+    # Rows (videos x coordinates) per chunk of the chunked INR gradient; 0: the backend's
+    # default (inrv_jax/inr.py CHUNK_ROWS: 2,048 on CPU, more on GPU/TPU).
+    c.train.chunk_rows = 0
     # Rematerialise the INR activations chunk by chunk in the LPIPS path (whole frames are
     # needed there): 25x100x100 batch 2 peaks at 3.9 GB instead of 7.9 GB, and runs faster
     # (benchmarks/README.md). Without LPIPS the step always chunks its gradient.
@@ -230,6 +233,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(m.inr.hidden > 0 and m.inr.depth > 0, "model.inr.hidden/depth", "must be > 0")
     _require(m.hypernet.kind in HYPERNETS, "model.hypernet.kind", f"one of {sorted(HYPERNETS)}")
     _require(m.compute_dtype in ("float32", "bfloat16"), "model.compute_dtype", "float32|bfloat16")
+    _require(
+        c.train.get("chunk_rows", 0) >= 0, "train.chunk_rows", "must be >= 0 (0: backend default)"
+    )
     cond = m.conditioning
     _require(cond.kind in CONDITIONING_KINDS, "model.conditioning.kind", str(CONDITIONING_KINDS))
     if cond.kind == "encoder" and cond.encoder == "precomputed":

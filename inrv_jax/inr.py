@@ -164,25 +164,43 @@ def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
     return jax.vmap(functools.partial(render_coords, spec=spec), in_axes=(0, None))(params, coords)
 
 
-# Rows (videos x coordinates) per rendered chunk: on a 2-core AVX-512 CPU, 2,048 rows keep
-# the activations in cache and render ~1.5x faster than 16,384 (benchmarks/bench_train.py).
-RENDER_CHUNK_ROWS = 2048
+# Rows (videos x coordinates) per chunk of chunked rendering and of the chunked INR gradient
+# (``train/step.py``), by backend. On a 2-core AVX-512 CPU, 2,048 rows keep the activations in
+# cache and run ~1.5x faster than 16,384 (benchmarks/bench_train.py). On a GPU such chunks
+# leave the card launch-bound (hundreds of tiny scan iterations per step); there a chunk is
+# sized to fill the chip while its activations stay a few GB (benchmarks/gpu_suite.py).
+CHUNK_ROWS = {"cpu": 2048}
+ACCELERATOR_CHUNK_ROWS = 1 << 19
 
 
-def render_chunked(params, coords: jnp.ndarray, spec: INRSpec, chunk: int) -> jnp.ndarray:
+def chunk_rows(rows: int | None = None) -> int:
+    """Rows per chunk: ``rows`` when given (> 0), else the default of the current backend."""
+    if rows:
+        return int(rows)
+    return CHUNK_ROWS.get(jax.default_backend(), ACCELERATOR_CHUNK_ROWS)
+
+
+def coords_per_chunk(batch: int, num_coords: int, rows: int | None = None) -> int:
+    """Coordinates per chunk for ``batch`` videos: about ``chunk_rows(rows)`` rows, at least 256."""
+    return min(num_coords, max(256, chunk_rows(rows) // max(batch, 1)))
+
+
+def render_chunked(
+    params, coords: jnp.ndarray, spec: INRSpec, chunk: int, rows: int | None = None
+) -> jnp.ndarray:
     """``render_batch`` in bounded memory: coordinates are processed ``chunk`` at a time.
 
     Peak activation memory is O(B * chunk * hidden) instead of O(B * N * hidden).
     Works under jit (``lax.map`` over chunks; the last chunk is padded and trimmed).
-    ``chunk`` is an upper bound: chunks are capped at about ``RENDER_CHUNK_ROWS / B``
-    coordinates (at least 256), which is faster.
+    ``chunk`` is an upper bound: chunks are capped at about ``chunk_rows(rows) / B``
+    coordinates (at least 256), the fastest size on the backend.
 
     Returns:
       f32[B, N, 3].
     """
     n = coords.shape[0]
     batch = jax.tree.leaves(params)[0].shape[0]
-    chunk = min(chunk, max(256, RENDER_CHUNK_ROWS // max(batch, 1)))
+    chunk = min(chunk, coords_per_chunk(batch, n, rows))
     if chunk >= n:
         return render_batch(params, coords, spec)
     num_chunks = -(-n // chunk)

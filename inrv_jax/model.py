@@ -142,25 +142,28 @@ class ModelFns:
     def hyper(self, params, z):
         return self.module.apply({"params": params}, z, method=INRV.hyper)
 
-    def render(self, params, z, coords, chunk: int = 1 << 14):
-        """Latents f32[B, D] at coordinates f32[N, 3] -> f32[B, N, 3]."""
-        return render_chunked(self.hyper(params, z), coords, self.inr_spec, chunk)
+    def render(self, params, z, coords, chunk: int = 1 << 14, rows: int | None = None):
+        """Latents f32[B, D] at coordinates f32[N, 3] -> f32[B, N, 3] (``inr.render_chunked``)."""
+        return render_chunked(self.hyper(params, z), coords, self.inr_spec, chunk, rows)
 
-    def render_videos(self, params, z, video_shape, chunk: int = 1 << 14, times=None):
+    def render_videos(
+        self, params, z, video_shape, chunk: int = 1 << 14, times=None, rows: int | None = None
+    ):
         """Latents f32[B, D] -> videos f32[B, T, H, W, 3] on the model's [-1, 1] scale.
 
         Any (T, H, W): super-resolution and in-between frames come from the grid alone
-        (``times`` sets explicit frame times in [-1, 1]). Memory is bounded by ``chunk``.
+        (``times`` sets explicit frame times in [-1, 1]). Memory is bounded by ``chunk`` and
+        ``rows`` (rows per chunk, default: the backend's; ``inr.chunk_rows``).
         """
         t, h, w = (int(x) for x in video_shape)
         coords = jnp.asarray(make_grid(t, h, w, times))
-        out = _jit_render(self, chunk)(params, jnp.asarray(z, jnp.float32), coords)
+        out = _jit_render(self, chunk, rows)(params, jnp.asarray(z, jnp.float32), coords)
         return out.reshape(out.shape[0], t, h, w, 3)
 
 
 @functools.lru_cache(maxsize=32)
-def _jit_render(fns: ModelFns, chunk: int):
-    return jax.jit(functools.partial(ModelFns.render, fns, chunk=chunk))
+def _jit_render(fns: ModelFns, chunk: int, rows: int | None = None):
+    return jax.jit(functools.partial(ModelFns.render, fns, chunk=chunk, rows=rows))
 
 
 def _init_all(module: INRV, index, features):

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from inrv_jax.coords import num_sampled, sample_indices
-from inrv_jax.inr import render_batch
+from inrv_jax.inr import coords_per_chunk, render_batch
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance
 from inrv_jax.model import ModelFns
 from inrv_jax.sharding import batch_sharding, replicated
@@ -28,17 +28,6 @@ def _render(inr_params, coords, spec, remat_chunk: int | None):
     chunk_fn = jax.checkpoint(lambda c: render_batch(inr_params, c, spec))
     out = jax.lax.map(chunk_fn, coords.reshape(n // remat_chunk, remat_chunk, 3))
     return jnp.moveaxis(out, 0, 1).reshape(out.shape[1], n, 3)
-
-
-# Rows (videos x coordinates) per chunk of the chunked INR gradient. On a 2-core AVX-512 CPU
-# the INR's matmuls reach ~80 GFLOP per CPU-second at 2,048 rows against ~57 for the whole
-# grid at once (activations stay in cache); see benchmarks/bench_train.py.
-GRAD_CHUNK_ROWS = 2048
-
-
-def grad_chunk_for(batch: int, num_coords: int, rows: int = GRAD_CHUNK_ROWS) -> int:
-    """Coordinates per chunk for ``batch`` videos: about ``rows`` rows, at least 256."""
-    return min(num_coords, max(256, rows // max(batch, 1)))
 
 
 def chunked_inr_grad(inr_params, coords, target, spec, kind: str, chunk: int):
@@ -128,6 +117,7 @@ def make_train_step(
     # (``chunked_inr_grad``): bounded memory, no recomputation, faster than one big pass.
     # ``train.remat`` only applies to the LPIPS path.
     remat = remat_chunk_for(n, config.train.render_chunk) if config.train.remat else None
+    chunk_rows = int(config.train.get("chunk_rows", 0))  # 0: the backend's default
 
     def loss_fn(params, batch, coords, idx, key):
         b = batch["index"].shape[0]
@@ -181,7 +171,7 @@ def make_train_step(
         target = batch["video"].reshape(b, num_total, 3)
         if idx is not None:
             coords, target = coords[idx], target[:, idx]
-        chunk = grad_chunk_for(b, n)
+        chunk = coords_per_chunk(b, n, chunk_rows)
         dist, mse, g_inr = chunked_inr_grad(
             inr_params, coords, target, model.inr_spec, config.loss.distance, chunk
         )

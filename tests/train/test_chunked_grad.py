@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from inrv_jax.coords import make_grid
-from inrv_jax.inr import INRSpec, inr_init, render_batch
+from inrv_jax.inr import INRSpec, coords_per_chunk, inr_init, render_batch
 from inrv_jax.losses import pixel_distance
-from inrv_jax.train.step import chunked_inr_grad, grad_chunk_for
+from inrv_jax.train.step import chunked_inr_grad
 
 
 @pytest.mark.parametrize("kind", ["l1", "l2"])
@@ -34,10 +34,12 @@ def test_chunked_inr_grad_equals_autodiff(kind, chunk):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-def test_grad_chunk_for():
-    assert grad_chunk_for(2, 250_000) == 1024
-    assert grad_chunk_for(64, 250_000) == 256  # never below 256 coordinates
-    assert grad_chunk_for(1, 100) == 100
+def test_coords_per_chunk():
+    # The CPU default is 2,048 rows (videos x coordinates) per chunk.
+    assert coords_per_chunk(2, 250_000) == 1024
+    assert coords_per_chunk(64, 250_000) == 256  # never below 256 coordinates
+    assert coords_per_chunk(1, 100) == 100
+    assert coords_per_chunk(8, 250_000, rows=1 << 19) == 65_536  # explicit rows (GPU sizes)
 
 
 @pytest.mark.parametrize("cond", ["off", "kl"])
