@@ -9,6 +9,17 @@ Each checkpoint (orbax ``CheckpointManager``, one directory per step under
 * ``meta``    — JSON: the config, the data manifest, ``num_videos`` and the clip shape.
 
 A corrupt or partial latest checkpoint is reported and the previous good one is used.
+
+Reading while a run writes: a step directory appears only when its save is complete (orbax
+writes ``STEP.orbax-checkpoint-tmp`` and renames it), and old steps leave by one rename into
+``checkpoints/_deleted`` (purged by the writer), so a reader never sees a half-written or
+half-deleted step; one that vanishes while it is read is skipped for the newest again. Readers
+open the store read-only and take no lock.
+
+A full disk stops a save with ``DiskFullError`` naming the step, the newest intact checkpoint
+and the space one checkpoint needs: checked before each save, and recognised when orbax's
+background writer fails (its threads' tracebacks are silenced: the one message says it all).
+Folders of saves that never finished are removed by the next run (``remove_partial_saves``).
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import pathlib
 import shutil
+import sys
 import time
 from typing import Any
 
@@ -26,10 +39,15 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from inrv_jax.errors import DiskFullError, UserError, disk_full, human_bytes
+
 log = logging.getLogger(__name__)
 
+PARTIAL_GLOB = "*.orbax-checkpoint-tmp*"  # a save that has not finished (or never will)
+DELETED_DIR = "_deleted"  # old steps are renamed here in one step, then purged
 
-class CheckpointError(RuntimeError):
+
+class CheckpointError(UserError, RuntimeError):
     """No usable checkpoint; the message names the directory and what was wrong."""
 
 
@@ -37,31 +55,206 @@ def checkpoint_dir(workdir) -> pathlib.Path:
     return pathlib.Path(workdir).absolute() / "checkpoints"
 
 
-class CheckpointStore:
-    """Thin wrapper over ``ocp.CheckpointManager`` with INR-V's three items."""
+class _OrbaxNoise(logging.Filter):
+    """Drops orbax's log records that the store reports better itself: tracebacks of a save that
+    failed for a full disk (logged once per background thread) and the read-only notice."""
 
-    def __init__(self, workdir, keep: int = 3, async_save: bool = True, create: bool = True):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            exc = record.exc_info[1] if record.exc_info else None
+            if (exc is not None and disk_full(exc)) or disk_full(Exception(record.getMessage())):
+                return False
+        return not record.getMessage().startswith("Given directory is read only")
+
+
+logging.getLogger("absl").addFilter(_OrbaxNoise())
+
+
+def _quiet_orphaned_writes() -> None:
+    """When one write of an async save fails, orbax abandons the others on a closed event loop;
+    each then reports 'Event loop is closed' (and at exit 'Python is likely shutting down')
+    through ``sys.unraisablehook``. Those say nothing the failed save's error does not."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_inrv_quiet", False):
+        return
+
+    def hook(unraisable):
+        text = str(unraisable.exc_value)
+        if (isinstance(unraisable.exc_value, RuntimeError) and text == "Event loop is closed") or (
+            isinstance(unraisable.exc_value, ImportError) and "likely shutting down" in text
+        ):
+            return
+        previous(unraisable)
+
+    hook._inrv_quiet = True
+    sys.unraisablehook = hook
+
+
+def _any_process(flag: bool) -> bool:
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(np.any(multihost_utils.process_allgather(np.array([flag]))))
+
+
+def _dir_bytes(path: pathlib.Path) -> int:
+    """Disk blocks used under ``path`` (files may vanish meanwhile)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def tree_bytes(tree) -> int:
+    """Bytes of the arrays (or ShapeDtypeStructs) of a pytree."""
+    return sum(int(np.prod(x.shape)) * np.dtype(x.dtype).itemsize for x in jax.tree.leaves(tree))
+
+
+class CheckpointStore:
+    """Thin wrapper over ``ocp.CheckpointManager`` with INR-V's three items.
+
+    Args:
+      read_only: for tasks reading a workdir (possibly while a run writes it): nothing is
+        written, created or deleted.
+    """
+
+    def __init__(
+        self,
+        workdir,
+        keep: int = 3,
+        async_save: bool = True,
+        create: bool = True,
+        read_only: bool = False,
+    ):
+        self.workdir = pathlib.Path(workdir).absolute()
         self.directory = checkpoint_dir(workdir)
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=create, enable_async_checkpointing=async_save
-        )
+        self.read_only = read_only
+        if read_only:
+            options = ocp.CheckpointManagerOptions(
+                read_only=True,
+                save_interval_steps=0,
+                create=False,
+                enable_async_checkpointing=False,
+                lightweight_initialize=True,  # no per-step reads a live run could race
+            )
+        else:
+            options = ocp.CheckpointManagerOptions(
+                max_to_keep=keep,
+                create=create,
+                enable_async_checkpointing=async_save,
+                todelete_subdir=DELETED_DIR,
+            )
+            _quiet_orphaned_writes()
         self.manager = ocp.CheckpointManager(
             self.directory, options=options, item_names=("state", "latents", "meta")
         )
+        self._in_flight: int | None = None  # step of an async save not yet finished
+        self.size_hint = 0  # bytes of one checkpoint while none is on disk (``tree_bytes``)
 
     def steps(self) -> list[int]:
-        return sorted(self.manager.all_steps())
+        """Complete checkpoints on disk (plus the async save in flight, for the writer)."""
+        try:
+            names = [p.name for p in self.directory.iterdir()]
+        except FileNotFoundError:
+            names = []
+        steps = {int(n) for n in names if n.isdigit()}
+        if self._in_flight is not None:
+            steps.add(self._in_flight)
+        return sorted(steps)
 
     def save(self, step: int, state, latents, meta: dict) -> None:
-        self.manager.save(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave(state),
-                latents=ocp.args.StandardSave({"latents": latents}),
-                meta=ocp.args.JsonSave(meta),
-            ),
-            force=True,
-        )
+        """Save one step (async when the store is). A full disk, found before writing or by
+        the previous async save, raises ``DiskFullError``."""
+        self.wait()
+        self._purge_deleted()
+        self.size_hint = tree_bytes((state, latents)) + len(json.dumps(meta))
+        needed, free = self.checkpoint_bytes(), shutil.disk_usage(self.directory).free
+        if _any_process(free < needed):
+            raise self.disk_full_error(
+                f"saving the checkpoint of step {step} was not started", step
+            )
+        try:
+            self.manager.save(
+                step,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardSave(state),
+                    latents=ocp.args.StandardSave({"latents": latents}),
+                    meta=ocp.args.JsonSave(meta),
+                ),
+                force=True,
+            )
+        except Exception as e:
+            if disk_full(e):
+                raise self.disk_full_error(f"saving the checkpoint of step {step} failed") from e
+            raise
+        self._in_flight = step
+
+    def wait(self) -> None:
+        """Wait for an async save; a full disk while it wrote raises ``DiskFullError``."""
+        step, self._in_flight = self._in_flight, None
+        try:
+            self.manager.wait_until_finished()
+        except Exception as e:
+            if step is not None and disk_full(e):
+                raise self.disk_full_error(f"saving the checkpoint of step {step} failed") from e
+            raise
+
+    def close(self) -> None:
+        self.wait()
+        self.manager.close()
+        if not self.read_only and jax.process_index() == 0:
+            self._purge_deleted()
+
+    # -- full disks and unfinished saves ----------------------------------------------------
+
+    def checkpoint_bytes(self) -> int:
+        """Disk space one checkpoint takes: the newest on disk, else the state's size."""
+        steps = [s for s in self.steps() if s != self._in_flight]
+        measured = _dir_bytes(self.directory / str(steps[-1])) if steps else 0
+        return measured or self.size_hint
+
+    def disk_full_error(self, what: str, step: int | None = None) -> DiskFullError:
+        """One message for a full disk: what failed, what is intact, what to do."""
+        intact = [s for s in self.steps() if s != self._in_flight and s != step]
+        try:
+            free = human_bytes(shutil.disk_usage(self.workdir).free)
+        except OSError:
+            free = "unknown"
+        need = self.checkpoint_bytes()
+        size = f"one checkpoint needs {human_bytes(need)}, {free} free" if need else f"{free} free"
+        if intact:
+            kept = (
+                f"the newest intact checkpoint is step {intact[-1]} and nothing else was lost; "
+                f"free space (or move the workdir), then run the same command again to resume "
+                f"from step {intact[-1]}"
+            )
+        else:
+            kept = "no checkpoint was saved yet; free space, then run the same command again"
+        return DiskFullError(f"disk full in workdir {self.workdir}: {what} ({size}); {kept}")
+
+    def remove_partial_saves(self) -> list[pathlib.Path]:
+        """Delete the folders of saves that never finished (a kill or a full disk mid-save).
+
+        Only for the run that owns the workdir (its lock held): a live run's in-flight save
+        looks the same.
+        """
+        removed = []
+        for path in sorted(self.directory.glob(PARTIAL_GLOB)):
+            shutil.rmtree(path, ignore_errors=True)
+            log.warning("removed %s: a checkpoint whose save did not finish", path)
+            removed.append(path)
+        self._purge_deleted()
+        return removed
+
+    def _purge_deleted(self) -> None:
+        shutil.rmtree(self.directory / DELETED_DIR, ignore_errors=True)
+
+    # -- reading ----------------------------------------------------------------------------
 
     def restore(self, step: int, abstract_state=None) -> tuple[Any, np.ndarray, dict]:
         """Restore one step.
@@ -83,6 +276,9 @@ class CheckpointStore:
     def restore_latest_good(self, abstract_state=None, quarantine: bool = False):
         """Newest checkpoint that restores cleanly, falling back over corrupt ones.
 
+        A step that disappears while it is read (a live run replaced it) is not corrupt: the
+        newest step is taken again.
+
         Args:
           quarantine: move corrupt checkpoints to ``WORKDIR/corrupt_checkpoints/`` (kept for
             inspection, never deleted) so a resumed run can save those steps again.
@@ -90,12 +286,16 @@ class CheckpointStore:
         Returns:
           (step, state, latents, meta), or None when there is no checkpoint at all.
         """
-        steps = self.steps()
-        errors = []
-        for step in reversed(steps):
+        errors, tried = [], set()
+        while candidates := [s for s in self.steps() if s not in tried]:
+            step = candidates[-1]
+            tried.add(step)
             try:
                 state, latents, meta = self.restore(step, abstract_state)
             except Exception as e:  # noqa: BLE001 - any failure means "unusable", report it
+                if not (self.directory / str(step)).exists():
+                    log.info("checkpoint %d was replaced while being read; taking the newest", step)
+                    continue
                 msg = f"checkpoint {self.directory / str(step)} is corrupt or partial ({e!r:.300})"
                 log.warning("%s; trying the previous one", msg)
                 errors.append(msg)
@@ -117,13 +317,6 @@ class CheckpointStore:
         shutil.move(str(self.directory / str(step)), dest)
         log.warning("moved corrupt checkpoint %d to %s", step, dest)
         self.manager.reload()
-
-    def wait(self) -> None:
-        self.manager.wait_until_finished()
-
-    def close(self) -> None:
-        self.manager.wait_until_finished()
-        self.manager.close()
 
 
 def make_meta(
@@ -202,17 +395,31 @@ def load_trained(workdir, step: int | None = None) -> TrainedModel:
             f"{directory} does not exist: {workdir} is not a training workdir "
             "(train with `inrv train` or import with `inrv import-official` first)"
         )
-    store = CheckpointStore(workdir, create=False, async_save=False)
+    store = CheckpointStore(workdir, read_only=True)  # no lock: a live run may be writing
     try:
         if step is None:
             found = store.restore_latest_good(local_abstract_state)
             if found is None:
-                raise CheckpointError(f"no checkpoint in {directory}")
+                raise CheckpointError(
+                    f"no checkpoint in {directory} yet: train longer (train.checkpoint_every) "
+                    "or wait for the run's first checkpoint"
+                )
             step, state, latents, meta = found
         else:
             if step not in store.steps():
-                raise CheckpointError(f"no checkpoint for step {step} in {directory}")
-            state, latents, meta = store.restore(step, local_abstract_state)
+                raise CheckpointError(
+                    f"no checkpoint for step {step} in {directory}; it has steps {store.steps()}"
+                )
+            try:
+                state, latents, meta = store.restore(step, local_abstract_state)
+            except Exception as e:  # noqa: BLE001 - any failure means "unusable", report it
+                gone = not (directory / str(step)).exists()
+                why = (
+                    "was removed while being read (a live run keeps only the newest)"
+                    if gone
+                    else f"is corrupt or partial ({e!r:.300})"
+                )
+                raise CheckpointError(f"checkpoint {directory / str(step)} {why}") from e
     finally:
         store.close()
     config = config_from_meta(meta)

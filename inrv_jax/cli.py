@@ -1,9 +1,15 @@
 """The `inrv` command.
 
 Each subcommand lives in the module that owns its feature; that module exposes
-`add_arguments(parser)` and `run(args) -> int`. Modules are imported only when their
+`add_arguments(parser)` and `run(args) -> int`, and may name the settings that lower its memory
+in `MEMORY_KNOBS` (quoted when it runs out of memory). Modules are imported only when their
 subcommand runs, so `inrv --help` stays fast and a missing optional extra only breaks
 the subcommand that needs it.
+
+Errors: a user error (`inrv_jax.errors.UserError`, a full disk, out of memory, an unwritable
+output) prints one line `inrv COMMAND: error: MESSAGE` and exits 2; anything else is a bug and
+keeps its traceback. `inrv --debug COMMAND ...` (or INRV_DEBUG=1) prints the traceback of user
+errors too.
 """
 
 from __future__ import annotations
@@ -11,9 +17,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
+import traceback
 
+from inrv_jax.errors import as_user_error
 from inrv_jax.host_malloc import retain_freed_memory
+
+DEBUG_ENV = "INRV_DEBUG"
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -39,6 +50,9 @@ def _available_commands() -> dict[str, tuple[str, str]]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inrv", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--debug", action="store_true", help=f"tracebacks for user errors too (or {DEBUG_ENV}=1)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_) in _available_commands().items():
         p = sub.add_parser(name, help=help_, description=help_)
@@ -53,11 +67,28 @@ def main(argv: list[str] | None = None) -> int:
             retain_freed_memory()
         except ValueError as e:
             sys.exit(f"inrv: {e}")
-    argv = sys.argv[1:] if argv is None else argv
-    # Import only the module of the requested subcommand when one is named.
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     commands = _available_commands()
-    if argv and argv[0] in commands:
-        module = importlib.import_module(commands[argv[0]][0])
+    name = argv[0] if argv and argv[0] in commands else None
+    module = importlib.import_module(commands[name][0]) if name else None
+    try:
+        return _dispatch(argv, commands, module)
+    except Exception as err:
+        user = as_user_error(err, getattr(module, "MEMORY_KNOBS", ()))
+        if user is None:  # a bug: the traceback is the report
+            raise
+        if debug:
+            traceback.print_exception(err)
+        message = " ".join(str(user).split())
+        print(f"inrv{' ' + name if name else ''}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(argv: list[str], commands, module) -> int:
+    # Import only the module of the requested subcommand when one is named.
+    if module is not None:
         parser = argparse.ArgumentParser(prog=f"inrv {argv[0]}", description=commands[argv[0]][1])
         module.add_arguments(parser)
         if argv[0] == "train":  # --config.key=value overrides are free-form

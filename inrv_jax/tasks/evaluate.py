@@ -26,6 +26,7 @@ import time
 import jax
 import numpy as np
 
+from inrv_jax.errors import InputError
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 
 HELDOUT_TASKS = (
@@ -38,6 +39,8 @@ HELDOUT_TASKS = (
     "super-resolution",
 )
 FVD_FRAMES = 16
+# Named when the suite does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
 
 
 def training_videos(trained, num: int | None = None) -> np.ndarray:
@@ -63,7 +66,7 @@ def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarr
     cfg.num_videos = first + num
     src = source_from_config(cfg)
     if len(src) < first + num:
-        raise ValueError(
+        raise InputError(
             f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on: "
             f"not enough for {num} held-out videos; pass --heldout SPEC or fewer --heldout-num"
         )
@@ -248,11 +251,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
 
-    tm = load_trained(args.workdir, args.step)
     tasks = [t for t in args.tasks.split(",") if t]
     unknown = sorted(set(tasks) - set(HELDOUT_TASKS))
     if unknown:
-        raise ValueError(f"--tasks: unknown {unknown}; choose from {HELDOUT_TASKS}")
+        raise InputError(f"--tasks: unknown {unknown}; choose from {', '.join(HELDOUT_TASKS)}")
+    tm = load_trained(args.workdir, args.step)
     report = evaluate(
         tm,
         heldout_num=args.heldout_num,

@@ -15,7 +15,11 @@ import pathlib
 import jax
 import numpy as np
 
+from inrv_jax.errors import InputError
 from inrv_jax.latent_space import GENERATION_MODES, sample_latents
+
+# Named when generation does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("a smaller --size", "fewer --frames")
 
 
 def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int = 16):
@@ -32,7 +36,7 @@ def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int
     from inrv_jax.tasks.invert import render
 
     if num < 1:
-        raise ValueError(f"--num must be >= 1, got {num}")
+        raise InputError(f"--num must be >= 1, got {num}")
     z = np.asarray(sample_latents(jax.random.key(seed), trained.latents, num, mode))
     shape = tuple(shape or trained.video_shape)
     return z, render(trained, z, shape, batch=batch)

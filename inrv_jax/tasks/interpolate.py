@@ -19,7 +19,12 @@ import pathlib
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax.errors import InputError
 from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
+
+GRID_SUFFIXES = (".gif", ".mp4", ".png", ".npy")
+# Named when an interpolation grid does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("a smaller --size", "fewer --frames", "fewer --steps")
 
 
 def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0, log=print):
@@ -39,7 +44,9 @@ def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0,
         if name.lstrip("-").isdigit():
             i = int(name)
             if not 0 <= i < n:
-                raise IndexError(f"training index {i} out of range: the model has {n} videos")
+                raise InputError(
+                    f"training index {i} out of range: the model has {n} videos (0..{n - 1})"
+                )
             out[k] = trained.latents[i]
             continue
         try:
@@ -72,7 +79,9 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
 
     za, zb = np.atleast_2d(za), np.atleast_2d(zb)
     if method not in INTERPOLATORS:
-        raise ValueError(f"--method {method!r}: choose one of {sorted(INTERPOLATORS)}")
+        raise InputError(f"--method {method!r}: choose one of {sorted(INTERPOLATORS)}")
+    if steps < 2:
+        raise InputError(f"--steps must be >= 2 (the endpoints are included), got {steps}")
     path = np.stack(
         [np.asarray(interpolation_path(jnp.asarray(a), jnp.asarray(b), steps, method))
          for a, b in zip(za, zb, strict=True)]
@@ -101,7 +110,7 @@ def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
         write_mp4(out, frames, fps)
         written.append(out)
     elif suffix != ".png":
-        raise ValueError(f"--out {out} must end in .gif, .mp4, .png or .npy")
+        raise InputError(f"--out {out} must end in {', '.join(GRID_SUFFIXES)}")
     png = out.with_suffix(".png")
     write_png(png, frames[0])
     return [*written, png]
@@ -128,7 +137,9 @@ def run(args) -> int:
     from inrv_jax.tasks.render import resolve_shape
 
     if len(args.a) != len(args.b):
-        raise ValueError(f"give one --b per --a (got {len(args.a)} --a and {len(args.b)} --b)")
+        raise InputError(f"give one --b per --a (got {len(args.a)} --a and {len(args.b)} --b)")
+    if pathlib.Path(args.out).suffix.lower() not in GRID_SUFFIXES:  # before any work
+        raise InputError(f"--out {args.out} must end in {', '.join(GRID_SUFFIXES)}")
     tm = load_trained(args.workdir, args.step)
     z = resolve_endpoints(tm, [*args.a, *args.b], invert_steps=args.invert_steps, seed=args.seed)
     za, zb = z[: len(args.a)], z[len(args.a) :]

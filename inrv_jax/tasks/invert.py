@@ -25,9 +25,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax.errors import InputError
 from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.inversion import INITS, Observations, invert, observe
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+
+# Named when an inversion does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("--batch", "--pixels-per-step", "a smaller --render-size")
 
 
 @dataclasses.dataclass
@@ -82,7 +86,7 @@ def prepare(
         return Prepared(obs, view, np.ones((b, t, h, w), bool))
     if task == "mask":
         if mask is None:
-            raise ValueError("task 'mask' needs a mask (inrv invert --mask FILE.npy)")
+            raise InputError("task 'mask' needs a mask (inrv invert --mask FILE.npy)")
         weights = np.asarray(mask, np.float32)
     elif task == "sparse":
         weights = np.stack(
@@ -199,18 +203,34 @@ def load_videos(spec: str, shape, *, indices=None, data_dir=None, seed: int = 0)
         indices = range(len(src))
     bad = [i for i in indices if i >= len(src)]
     if bad:
-        raise IndexError(f"{spec} has {len(src)} usable videos; asked for video {bad[0]}")
+        raise InputError(f"{spec} has {len(src)} usable videos; asked for video {bad[0]}")
     videos = np.stack([src.load(i) for i in indices]).astype(np.float32) / 127.5 - 1.0
     return videos, [src.paths[i] for i in indices]
 
 
 def parse_ints(text: str | None, n: int | None = None, name: str = "value"):
+    """``"16,16"`` (or ``"16x16"``) -> (16, 16); None stays None. ``InputError`` names ``name``."""
     if text is None:
         return None
-    vals = tuple(int(x) for x in text.replace("x", ",").split(","))
-    if n is not None and len(vals) != n:
-        raise ValueError(f"{name} needs {n} comma-separated integers, got {text!r}")
+    try:
+        vals = tuple(int(x) for x in text.replace("x", ",").split(","))
+    except ValueError:
+        vals = ()
+    if not vals or (n is not None and len(vals) != n):
+        count = f"{n} " if n is not None else ""
+        raise InputError(f"{name} needs {count}comma-separated integers, got {text!r}")
     return vals
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts (steps, batch sizes, videos)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -228,11 +248,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparse-frac", type=float, default=masks_lib.DEFAULT_SPARSE_FRAC)
     p.add_argument("--box", default=None, help="hidden box t0,t1,y0,y1,x0,x1 (task box)")
     p.add_argument("--low-size", default=None, help="h,w observed by super-resolution")
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=positive_int, default=300)
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--init", default="mean", choices=INITS)
-    p.add_argument("--batch", type=int, default=16, help="videos inverted at once")
-    p.add_argument("--pixels-per-step", type=int, default=None)
+    p.add_argument("--batch", type=positive_int, default=16, help="videos inverted at once")
+    p.add_argument("--pixels-per-step", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
     p.add_argument("--render-size", default=None, help="also render at H',W'")
@@ -257,7 +277,7 @@ def run(args) -> int:
     task = args.task
     if mask is not None:
         if task not in ("all", "mask"):
-            raise ValueError(f"--mask replaces the task's mask; drop --task {task} or --mask")
+            raise InputError(f"--mask replaces the task's mask; drop --task {task} or --mask")
         task = "mask"
     lpips = None
     if not args.no_lpips:

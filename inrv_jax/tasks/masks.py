@@ -31,6 +31,8 @@ import pathlib
 
 import numpy as np
 
+from inrv_jax.errors import UserError
+
 TASKS = (
     "all",
     "inpainting",
@@ -45,7 +47,7 @@ DEFAULT_FUTURE_FRAMES = 4
 DEFAULT_SPARSE_FRAC = 0.25
 
 
-class MaskError(ValueError):
+class MaskError(UserError, ValueError):
     """A mask that does not fit the video; the message names the file or argument."""
 
 

@@ -13,6 +13,11 @@ import pathlib
 
 import numpy as np
 
+from inrv_jax.errors import InputError
+
+# Named when a render does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("a smaller --size", "fewer --frames")
+
 
 def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
     """(T, H, W) from optional overrides, defaulting to the training clip shape."""
@@ -21,25 +26,32 @@ def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
         h, w = size
     t = frames or t
     if min(t, h, w) < 1:
-        raise ValueError(f"render shape must be positive, got {(t, h, w)}")
+        raise InputError(f"--frames/--size must be positive, got T, H, W = {(t, h, w)}")
     return int(t), int(h), int(w)
 
 
 def latent_of(trained, index: int | None = None, latent_path=None) -> np.ndarray:
     """The latent f32[D] of training video ``index`` or read from a .npy (f32[D] or [1, D])."""
     if (index is None) == (latent_path is None):
-        raise ValueError("give exactly one of --index or --latent")
+        raise InputError("give exactly one of --index or --latent")
     if index is not None:
         n = trained.latents.shape[0]
         if not 0 <= index < n:
-            raise IndexError(
+            raise InputError(
                 f"--index {index}: the checkpoint has {n} training videos (0..{n - 1})"
             )
         return np.asarray(trained.latents[index], np.float32)
-    z = np.asarray(np.load(latent_path), np.float32)
+    try:
+        z = np.asarray(np.load(latent_path, allow_pickle=False), np.float32)
+    except FileNotFoundError:
+        raise InputError(f"--latent {latent_path} does not exist") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"--latent {latent_path} is not a .npy array of numbers ({e})") from None
     d = trained.latents.shape[1]
     if z.shape not in ((d,), (1, d)):
-        raise ValueError(f"latent {latent_path} has shape {z.shape}; the model's latents are [{d}]")
+        raise InputError(
+            f"--latent {latent_path} has shape {z.shape}; the model's latents are [{d}]"
+        )
     return z.reshape(d)
 
 
@@ -66,7 +78,7 @@ def run(args) -> int:
     from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
 
     if pathlib.Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
-        raise ValueError(f"--out {args.out} must end in one of {VIDEO_SUFFIXES}")
+        raise InputError(f"--out {args.out} must end in one of {', '.join(VIDEO_SUFFIXES)}")
     tm = load_trained(args.workdir, args.step)
     z = latent_of(tm, args.index, args.latent)
     shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
+
+from inrv_jax.errors import InputError
+
+# Named when a run does not fit in memory (inrv_jax.cli); each lowers peak memory.
+MEMORY_KNOBS = (
+    "--config.train.batch_size",
+    "--config.train.sample_frac",
+    "--config.train.remat=true",
+    "--config.train.render_chunk",
+    "--config.model.compute_dtype=bfloat16",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,46 +30,29 @@ def parse_overrides(argv: list[str]) -> list[str]:
     while i < len(argv):
         item = argv[i]
         if not item.startswith("--config."):
-            raise SystemExit(f"inrv train: unexpected argument {item!r}")
+            raise InputError(
+                f"unexpected argument {item!r}: options are --config, --workdir, --print-config "
+                "and --config.KEY=VALUE overrides"
+            )
         if "=" in item:
             out.append(item[len("--config.") :])
         elif i + 1 < len(argv):
             out.append(f"{item[len('--config.') :]}={argv[i + 1]}")
             i += 1
         else:
-            raise SystemExit(f"inrv train: {item} needs a value")
+            raise InputError(f"{item} needs a value")
         i += 1
     return out
 
 
 def run(args) -> int:
-    from inrv_jax.checkpoint import CheckpointError
-    from inrv_jax.config import ConfigError
-    from inrv_jax.data import DataError
-    from inrv_jax.train.loop import DataMismatchError, NonFiniteLossError
-    from inrv_jax.train.workdir import WorkdirInUseError
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    user_errors = (
-        ConfigError,
-        DataError,
-        DataMismatchError,
-        NonFiniteLossError,
-        WorkdirInUseError,
-        CheckpointError,
-    )
-    try:
-        return _run(args)
-    except user_errors as e:  # the message names the input and the fix; no traceback
-        print(f"inrv train: error: {e}", file=sys.stderr)
-        return 2
-
-
-def _run(args) -> int:
+    """User errors (bad config, data, a live or full workdir, ...) propagate to
+    ``inrv_jax.cli``, which prints them as one line."""
     from inrv_jax.config import load_config
     from inrv_jax.train.loop import train_and_evaluate
     from inrv_jax.train.progressive import train_progressive
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = load_config(args.config, parse_overrides(getattr(args, "overrides", [])))
     if args.print_config:
         print(config)

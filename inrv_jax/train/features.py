@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from inrv_jax.errors import ConfigError
+
 
 def video_features(config, source) -> np.ndarray | None:
     """f32[N, T, F] features for every training video, or None when not conditioning.
@@ -26,20 +28,20 @@ def video_features(config, source) -> np.ndarray | None:
         try:
             feats = np.load(path)
         except (OSError, ValueError) as e:
-            raise ValueError(
+            raise ConfigError(
                 f"data.features_path {path!r} could not be read as a .npy of frame features "
                 f"[N, T, F]: {e}"
             ) from None
         if feats.ndim != 3 or feats.shape[0] != n or feats.shape[1] != t:
-            raise ValueError(
+            raise ConfigError(
                 f"data.features_path {path!r} has shape {feats.shape}; expected "
                 f"[{n} videos, {t} frames, F] to match data.spec"
             )
         if not np.isfinite(feats).all():
-            raise ValueError(f"data.features_path {path!r} contains NaN or Inf values")
+            raise ConfigError(f"data.features_path {path!r} contains NaN or Inf values")
         return feats.astype(np.float32)
     if config.data.window != "start":
-        raise ValueError(
+        raise ConfigError(
             "config key data.window must be 'start' with a frozen frame encoder (features are "
             "computed once per video); use conditioning.encoder='precomputed' for random windows"
         )

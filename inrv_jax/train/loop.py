@@ -18,8 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrv_jax.checkpoint import CheckpointStore, make_meta
+from inrv_jax.checkpoint import CheckpointStore, make_meta, tree_bytes
 from inrv_jax.coords import make_grid, num_sampled
+from inrv_jax.errors import ConfigError, DiskFullError, UserError, disk_full
 from inrv_jax.model import make_model
 from inrv_jax.sharding import global_batch, make_mesh, put_global, replicated, tree_shardings
 from inrv_jax.train.features import video_features
@@ -31,12 +32,12 @@ from inrv_jax.train.workdir import StopRequest, WorkdirLock
 log = logging.getLogger(__name__)
 
 
-class NonFiniteLossError(FloatingPointError):
-    pass
+class NonFiniteLossError(UserError, FloatingPointError):
+    """The loss or gradients went non-finite; the last good checkpoint is intact."""
 
 
-class DataMismatchError(RuntimeError):
-    pass
+class DataMismatchError(UserError, RuntimeError):
+    """The workdir's run was trained on other videos than the config gives now."""
 
 
 def maybe_initialize_distributed(dist_cfg) -> None:
@@ -89,30 +90,46 @@ def _per_video_psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 class _Writer:
-    """TensorBoard scalars/images plus a metrics.jsonl, on process 0 only."""
+    """TensorBoard scalars/images plus a metrics.jsonl, on process 0 only.
+
+    Events are written and flushed by the calling thread (not tensorboardX's writer thread), so
+    a full disk raises here, where the loop reports it, instead of killing that thread and then
+    blocking the run on its full queue.
+    """
 
     def __init__(self, workdir: pathlib.Path, enabled: bool):
         self.enabled = enabled
         self.tb = None
         if enabled:
-            from tensorboardX import SummaryWriter
+            from tensorboardX.event_file_writer import EventsWriter
 
-            self.tb = SummaryWriter(str(workdir / "tb"))
+            (workdir / "tb").mkdir(exist_ok=True)
+            self.tb = EventsWriter(str(workdir / "tb" / "events"))
             self.jsonl = open(workdir / "metrics.jsonl", "a")  # noqa: SIM115
+
+    def _write(self, step: int, summaries) -> None:
+        from tensorboardX.proto.event_pb2 import Event
+
+        for summary in summaries:
+            self.tb.write_event(Event(summary=summary, step=step, wall_time=time.time()))
+        self.tb.flush()
 
     def scalars(self, step: int, metrics: dict) -> None:
         if not self.enabled:
             return
-        for k, v in metrics.items():
-            self.tb.add_scalar(k, v, step)
+        from tensorboardX.summary import scalar
+
+        self._write(step, [scalar(k, v) for k, v in metrics.items()])
         self.jsonl.write(json.dumps({"step": step, **metrics}) + "\n")
         self.jsonl.flush()
 
     def image(self, step: int, tag: str, png_path: pathlib.Path) -> None:
         if self.enabled and png_path.exists():
             from PIL import Image
+            from tensorboardX.summary import image
 
-            self.tb.add_image(tag, np.asarray(Image.open(png_path)), step, dataformats="HWC")
+            pixels = np.asarray(Image.open(png_path))
+            self._write(step, [image(tag, pixels, dataformats="HWC")])
 
     def close(self):
         if self.enabled:
@@ -135,8 +152,18 @@ def train_and_evaluate(config, workdir, init_from=None) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     # Multi-host: every process shares the workdir; process 0 owns the lock.
     lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
-    with lock, StopRequest() as stop:
-        return _train(config, workdir, stop, init_from)
+    try:
+        with lock, StopRequest() as stop:
+            return _train(config, workdir, stop, init_from)
+    except DiskFullError:
+        raise
+    except OSError as e:  # before the loop (lock, skipped-video list, logs): nothing to lose yet
+        if not disk_full(e):
+            raise
+        raise DiskFullError(
+            f"disk full in workdir {workdir} ({e.strerror}) before training started; free space "
+            "there, then run the same command again"
+        ) from e
 
 
 def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
@@ -155,7 +182,7 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     batch = int(config.train.batch_size)
     procs = jax.process_count()
     if batch % (mesh.shape["data"]) or batch % procs:
-        raise ValueError(
+        raise ConfigError(
             f"config key train.batch_size={batch} must be divisible by the data axis "
             f"({mesh.shape['data']} devices) and the process count ({procs})"
         )
@@ -175,6 +202,9 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     abstract = jax.eval_shape(init_fn, key)
     state_sh = tree_shardings(abstract, mesh, rules)
     store = CheckpointStore(workdir, keep=int(config.train.keep_checkpoints))
+    store.size_hint = tree_bytes(abstract)  # for a full disk before the first save
+    if is_main:  # the lock is held: a partial folder is an interrupted save, not a live one
+        store.remove_partial_saves()
     restore_target = jax.tree.map(
         lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), abstract, state_sh
     )
@@ -251,75 +281,101 @@ def _train(config, workdir: pathlib.Path, stop, init_from=None) -> dict:
     it = iter(loader)
     t_last, step_last, metrics = time.perf_counter(), start, {}
     step = start
-    try:
-        for step in range(start + 1, total + 1):
-            local = next(it)
-            if features is not None:
-                local = {**local, "features": features[local["index"]]}
-            state, m = step_fn(state, global_batch(local, mesh), coords, step_key)
-            log_now = step % config.train.log_every == 0 or step == total
-            # All processes must agree to stop; multi-host runs compare flags at log steps.
-            stop_now = _any_process(bool(stop)) if log_now or procs == 1 else False
-            if log_now or stop_now:
-                check_finite(state, step)
-                now = time.perf_counter()
-                rate = (step - step_last) / max(now - t_last, 1e-9)
-                t_last, step_last = now, step
-                metrics = {k: float(v) for k, v in m.items()}
-                metrics |= {"perf/steps_per_s": rate, "perf/pixels_per_s": rate * pixels_per_step}
-                writer.scalars(step, metrics)
+    # A full disk while writing metrics or samples stops with the same one line as a checkpoint.
+    with _disk_full_while_writing(store, lambda: step):
+        try:
+            for step in range(start + 1, total + 1):
+                local = next(it)
+                if features is not None:
+                    local = {**local, "features": features[local["index"]]}
+                state, m = step_fn(state, global_batch(local, mesh), coords, step_key)
+                log_now = step % config.train.log_every == 0 or step == total
+                # All processes must agree to stop; multi-host runs compare flags at log steps.
+                stop_now = _any_process(bool(stop)) if log_now or procs == 1 else False
+                if log_now or stop_now:
+                    check_finite(state, step)
+                    now = time.perf_counter()
+                    rate = (step - step_last) / max(now - t_last, 1e-9)
+                    t_last, step_last = now, step
+                    metrics = {k: float(v) for k, v in m.items()}
+                    metrics |= {
+                        "perf/steps_per_s": rate,
+                        "perf/pixels_per_s": rate * pixels_per_step,
+                    }
+                    writer.scalars(step, metrics)
+                    if progress:
+                        progress.set_postfix(
+                            loss=f"{metrics['train/loss']:.4f}",
+                            psnr=f"{metrics['train/psnr']:.2f}",
+                            sps=f"{rate:.2f}",
+                            pix_s=f"{rate * pixels_per_step:.3g}",
+                        )
                 if progress:
-                    progress.set_postfix(
-                        loss=f"{metrics['train/loss']:.4f}",
-                        psnr=f"{metrics['train/psnr']:.2f}",
-                        sps=f"{rate:.2f}",
-                        pix_s=f"{rate * pixels_per_step:.3g}",
+                    progress.update(1)
+                if config.train.eval_every and step % config.train.eval_every == 0 and step < total:
+                    ev = evaluate(state, step)
+                    writer.scalars(step, ev)
+                    msg = f"step {step}: reconstruction PSNR {ev['eval/recon_psnr']:.2f} dB"
+                    progress.write(msg) if progress else log.info(msg)
+                if (
+                    config.train.sample_every
+                    and step % config.train.sample_every == 0
+                    and step < total
+                ):
+                    paths = _write_outputs(
+                        config,
+                        workdir,
+                        model,
+                        host_tree(state.params),
+                        latents_now(state),
+                        eval_targets,
+                        video_shape,
+                        tag=f"step{step}",
                     )
+                    writer.image(step, "samples/reconstructions", paths["reconstructions"][2])
+                if step % config.train.checkpoint_every == 0 and step < total:
+                    save(state, step)
+                if stop_now:
+                    log.warning(
+                        "stop requested (signal %s): checkpointing step %d", stop.signum, step
+                    )
+                    save(state, step)
+                    store.close()
+                    return {"stopped_at": step, **metrics}
+            save(state, total)
+            store.wait()
+        finally:
             if progress:
-                progress.update(1)
-            if config.train.eval_every and step % config.train.eval_every == 0 and step < total:
-                ev = evaluate(state, step)
-                writer.scalars(step, ev)
-                msg = f"step {step}: reconstruction PSNR {ev['eval/recon_psnr']:.2f} dB"
-                progress.write(msg) if progress else log.info(msg)
-            if config.train.sample_every and step % config.train.sample_every == 0 and step < total:
-                paths = _write_outputs(
-                    config,
-                    workdir,
-                    model,
-                    host_tree(state.params),
-                    latents_now(state),
-                    eval_targets,
-                    video_shape,
-                    tag=f"step{step}",
-                )
-                writer.image(step, "samples/reconstructions", paths["reconstructions"][2])
-            if step % config.train.checkpoint_every == 0 and step < total:
-                save(state, step)
-            if stop_now:
-                log.warning("stop requested (signal %s): checkpointing step %d", stop.signum, step)
-                save(state, step)
-                store.close()
-                return {"stopped_at": step, **metrics}
-        save(state, total)
-        store.wait()
-    finally:
-        if progress:
-            progress.close()
-        store.wait()  # an in-flight async save (the last good state) completes even on error
-    return _finish(
-        config,
-        workdir,
-        model,
-        state,
-        latents_now(state),
-        source,
-        eval_targets,
-        video_shape,
-        writer,
-        store,
-        metrics,
-    )
+                progress.close()
+            store.wait()  # an in-flight async save (the last good state) completes even on error
+        return _finish(
+            config,
+            workdir,
+            model,
+            state,
+            latents_now(state),
+            source,
+            eval_targets,
+            video_shape,
+            writer,
+            store,
+            metrics,
+        )
+
+
+@contextlib.contextmanager
+def _disk_full_while_writing(store: CheckpointStore, current_step):
+    """Report a full disk met while writing metrics, samples or the summary like a failed
+    checkpoint save: the step, the newest intact checkpoint, what to do."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except Exception as e:
+        if not disk_full(e):
+            raise
+        what = getattr(e, "filename", None) or "metrics or samples"
+        raise store.disk_full_error(f"writing {what} at step {current_step()} failed") from e
 
 
 def _grow_from(prev_workdir, state, state_sh, source, tx):

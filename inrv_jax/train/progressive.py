@@ -22,6 +22,7 @@ import pathlib
 import jax
 import numpy as np
 
+from inrv_jax.errors import ConfigError
 from inrv_jax.model import resolve_latent_dim
 from inrv_jax.sharding import path_str
 
@@ -38,7 +39,7 @@ def resolve_stages(stages, steps, total_videos: int) -> list[tuple[int, int]]:
     stages = list(stages)
     steps = list(steps) if isinstance(steps, (list, tuple)) else [int(steps)] * len(stages)
     if len(steps) != len(stages):
-        raise ValueError(
+        raise ConfigError(
             f"config key train.stage_steps has {len(steps)} entries for {len(stages)} stages"
         )
     out = []
@@ -64,10 +65,10 @@ def grow_params(fresh, previous, num_previous: int):
         new, old = np.asarray(new), np.asarray(old)
         if name.startswith(("codes/", "code_logvar/")):
             if old.shape[0] != num_previous or new.shape[1:] != old.shape[1:]:
-                raise ValueError(f"cannot grow codebook {name}: {old.shape} -> {new.shape}")
+                raise ConfigError(f"cannot grow codebook {name}: {old.shape} -> {new.shape}")
             return np.concatenate([old, new[num_previous:]], axis=0)
         if new.shape != old.shape:
-            raise ValueError(
+            raise ConfigError(
                 f"parameter {name} changed shape between stages ({old.shape} -> {new.shape}); "
                 "stages must share the architecture"
             )

@@ -7,9 +7,11 @@ import os
 import pathlib
 import signal
 
+from inrv_jax.errors import UserError
 
-class WorkdirInUseError(RuntimeError):
-    pass
+
+class WorkdirInUseError(UserError, RuntimeError):
+    """Another live run holds the workdir's lock."""
 
 
 class WorkdirLock:
