@@ -72,17 +72,22 @@ PROFILE_DIR = os.path.join(tempfile.gettempdir(), "inrv_gpu_suite_profile")
 
 
 def _emit(rec: dict) -> None:
-    print("@@" + json.dumps(rec), flush=True)
+    line = json.dumps(rec)
+    print("@@" + line, flush=True)
+    if os.environ.get("GPU_SUITE_JSONL"):  # survives a kill of the whole suite
+        with open(os.environ["GPU_SUITE_JSONL"], "a") as f:
+            f.write(line + "\n")
 
 
-def _guard(section: str, fn, *args, **kw):
-    """Run one measurement; an exception (out of memory included) becomes a record."""
+def _guard(section: str, fn, *args, meta=None, **kw):
+    """Run one measurement; an exception (out of memory included) becomes a record that
+    carries ``meta`` (impl, dtype, batch, ...) so the tables can place it."""
     try:
         return fn(*args, **kw)
     except Exception as e:  # noqa: BLE001 - every failure is a result to report
-        msg = f"{type(e).__name__}: {e}"
+        msg = " ".join(f"{type(e).__name__}: {e}".split())
         oom = "RESOURCE_EXHAUSTED" in msg or "out of memory" in msg.lower()
-        _emit({"bench": section, "error": msg[:600], "oom": oom, "args": repr((args, kw))[:300]})
+        _emit({"bench": section, **(meta or {}), "error": msg[:600], "oom": oom})
         traceback.print_exc()
         return None
 
@@ -115,6 +120,19 @@ def _time(fn, steps: int, warmup: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t0)
     return out
+
+
+def _time_async(step, sync, steps: int, reps: int = 3) -> float:
+    """Seconds per step of ``steps`` steps dispatched back to back with one sync at the end
+    (as a training loop runs; per-step syncs add a host round trip), best of ``reps``."""
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        sync()
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
 
 
 def _median(xs):
@@ -169,27 +187,35 @@ def jax_train(sz, dtype: str, batch: int, rows: int, section="train", profile_di
     c0 = time.perf_counter()
     compiled = step.lower(state, data, coords, key).compile()
     compile_s = time.perf_counter() - c0
-    holder = {"state": state}
+    holder = {"state": state, "metrics": None}
     losses = []
 
-    def run():
-        holder["state"], metrics = compiled(holder["state"], data, coords, key)
-        jax.block_until_ready((holder["state"], metrics))
-        losses.append(float(metrics["train/loss"]))
+    def step_only():
+        holder["state"], holder["metrics"] = compiled(holder["state"], data, coords, key)
 
-    walls = _time(run, sz["steps"], sz["warmup"])
+    def sync():
+        jax.block_until_ready((holder["state"], holder["metrics"]))
+        losses.append(float(holder["metrics"]["train/loss"]))
+
+    def run():
+        step_only()
+        sync()
+
+    walls = _time(run, sz["steps"], sz["warmup"])  # each step synced
+    per_step = _time_async(step_only, sync, sz["steps"])
     if profile_dir:
         with jax.profiler.trace(profile_dir, create_perfetto_trace=True):
             for _ in range(3):
-                run()
+                step_only()
+            sync()
     n = t * h * w
     flops = train_step_flops(OfficialConfig(latent_dim=128, num_videos=batch), batch, n)
-    med = _median(walls)
     return {
-        "bench": section, "impl": "jax", "dtype": dtype, "batch": batch, "video": [t, h, w],
-        "chunk_rows": rows, "compile_s": compile_s, "s_per_step": med,
-        "s_per_step_best": min(walls), "pixels_per_s": batch * n / med,
-        "flops_per_step": flops, "tflops": flops / med / 1e12,
+        "bench": section, "impl": os.environ.get("GPU_SUITE_LABEL", "jax"), "dtype": dtype,
+        "batch": batch, "video": [t, h, w], "chunk_rows": rows, "compile_s": compile_s,
+        "s_per_step": per_step, "s_per_step_synced": _median(walls),
+        "pixels_per_s": batch * n / per_step,
+        "flops_per_step": flops, "tflops": flops / per_step / 1e12,
         "loss_first": losses[0], "loss_last": losses[-1],
         "device_peak_gb_so_far": _device_peak_gb(), **_memory_analysis(compiled),
     }  # fmt: skip
@@ -236,13 +262,15 @@ def summarize_trace(profile_dir: str, top: int = 15) -> dict:
     }  # fmt: skip
 
 
-def _official_model(num_videos: int = 8):
+def _official_model(num_videos: int = 8, dtype: str = "float32"):
     import jax
 
     from benchmarks.bench_train import official_config
     from inrv_jax.model import make_model
 
-    model = make_model(official_config(1).model, num_videos)
+    cfg = official_config(1).model
+    cfg.compute_dtype = dtype
+    model = make_model(cfg, num_videos)
     return model, model.init(jax.random.key(0))
 
 
@@ -267,6 +295,7 @@ def jax_inversion(sz, model, params, batch: int, pixels: int | None) -> dict:
     best = min(walls)
     return {
         "bench": "inversion", "impl": "jax", "batch": batch, "video": [t, h, w],
+        "dtype": model.module.cfg.compute_dtype,
         "steps": sz["inv_steps"], "pixels_per_step": pixels or n, "first_call_s": first,
         "seconds": best, "videos_per_s": batch / best,
         "device_peak_gb_so_far": _device_peak_gb(),
@@ -292,43 +321,60 @@ def jax_render(model, params, shape, batch: int, rows: int | None) -> dict:
     }  # fmt: skip
 
 
-def jax_child(sz: dict, out_dir: str) -> None:
+SECTIONS = ("matmul", "sweep", "train", "profile", "inversion", "render")
+
+
+def jax_child(sz: dict, sections, chunk_rows: int | None, dtypes, inv_dtypes) -> None:
+    """The JAX sections in order; ``chunk_rows`` fixes the train table's rows (no sweep)."""
     _emit(_jax_env())
-    for dtype in ("bfloat16", "float32"):
-        r = _guard("matmul", jax_matmul, sz["matmul_n"], dtype)
-        if r:
-            _emit(r)
-    best_rows, best_rate = sz["sweep_rows"][0], 0.0
-    for rows in sz["sweep_rows"]:
-        r = _guard("sweep", jax_train, sz, "bfloat16", sz["sweep_batch"], rows, "sweep")
-        if r:
-            _emit(r)
-            if r["pixels_per_s"] > best_rate:
-                best_rows, best_rate = rows, r["pixels_per_s"]
+    if "matmul" in sections:
+        for dtype in ("bfloat16", "float32"):
+            r = _guard("matmul", jax_matmul, sz["matmul_n"], dtype)
+            if r:
+                _emit(r)
+    best_rows, best_rate = chunk_rows or sz["sweep_rows"][0], 0.0
+    if "sweep" in sections and not chunk_rows:
+        for rows in sz["sweep_rows"]:
+            meta = dict(impl="jax", dtype="bfloat16", batch=sz["sweep_batch"], chunk_rows=rows)
+            r = _guard(
+                "sweep", jax_train, sz, "bfloat16", sz["sweep_batch"], rows, "sweep", meta=meta
+            )
+            if r:
+                _emit(r)
+                if r["pixels_per_s"] > best_rate:
+                    best_rows, best_rate = rows, r["pixels_per_s"]
     _emit({"bench": "chosen_chunk_rows", "rows": best_rows})
-    profile_dir = PROFILE_DIR
-    shutil.rmtree(profile_dir, ignore_errors=True)
-    for dtype in ("float32", "bfloat16"):
-        for b in sz["batches"]:
-            prof = profile_dir if (dtype == "bfloat16" and b == sz["sweep_batch"]) else None
-            r = _guard("train", jax_train, sz, dtype, b, best_rows, "train", prof)
-            if r:
-                _emit(r)
-    if os.path.isdir(profile_dir):
-        r = _guard("profile", summarize_trace, profile_dir)
+    shutil.rmtree(PROFILE_DIR, ignore_errors=True)
+    if "train" in sections:
+        for dtype in dtypes:
+            for b in sz["batches"]:
+                profile = "profile" in sections and dtype == "bfloat16" and b == sz["sweep_batch"]
+                meta = dict(impl=os.environ.get("GPU_SUITE_LABEL", "jax"), dtype=dtype, batch=b)
+                r = _guard("train", jax_train, sz, dtype, b, best_rows, "train",
+                           PROFILE_DIR if profile else None, meta=meta)  # fmt: skip
+                if r:
+                    _emit(r)
+    if os.path.isdir(PROFILE_DIR):
+        r = _guard("profile", summarize_trace, PROFILE_DIR)
         if r:
             _emit(r)
+    if "inversion" not in sections and "render" not in sections:
+        return
+    for inv_dtype in inv_dtypes if "inversion" in sections else ():
+        model, params = _official_model(dtype=inv_dtype)
+        for pixels in (sz["inv_pixels"], None):
+            batches = sz["inv_batches"] if pixels else sz["inv_all_pixel_batches"]
+            for b in batches:
+                meta = dict(impl="jax", dtype=inv_dtype, batch=b, pixels_per_step=pixels)
+                r = _guard("inversion", jax_inversion, sz, model, params, b, pixels, meta=meta)
+                if r:
+                    _emit(r)
     model, params = _official_model()
-    for pixels in (sz["inv_pixels"], None):
-        batches = sz["inv_batches"] if pixels else sz["inv_all_pixel_batches"]
-        for b in batches:
-            r = _guard("inversion", jax_inversion, sz, model, params, b, pixels)
-            if r:
-                _emit(r)
-    for shape in sz["render_shapes"]:
+    for shape in sz["render_shapes"] if "render" in sections else ():
         for b in sz["render_batches"]:
             for rows in (None, 2048):
-                r = _guard("render", jax_render, model, params, shape, b, rows)
+                meta = dict(impl="jax", video=list(shape), batch=b, chunk_rows=rows)
+                r = _guard("render", jax_render, model, params, shape, b, rows, meta=meta)
                 if r:
                     _emit(r)
 
@@ -363,29 +409,39 @@ def torch_train(sz, dtype: str, batch: int, compiled: bool) -> dict:
     bf16 = dtype == "bfloat16"
     losses = []
 
-    def run():
+    holder = {}
+
+    def step_only():
         with torch.autocast(dev, dtype=torch.bfloat16, enabled=bf16):
             out = fwd(idx, coords)["model_out"]
         loss = (out.float() - videos).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(loss.item())  # synchronizes
+        holder["loss"] = loss.detach()
+
+    def sync():
+        losses.append(holder["loss"].item())  # synchronizes
+
+    def run():
+        step_only()
+        sync()
 
     if dev == "cuda":
         torch.cuda.reset_peak_memory_stats()
     c0 = time.perf_counter()
     run()
     first = time.perf_counter() - c0
-    walls = _time(run, sz["steps"], sz["warmup"])
+    walls = _time(run, sz["steps"], sz["warmup"])  # each step synced
+    per_step = _time_async(step_only, sync, sz["steps"])
     n = t * h * w
     flops = train_step_flops(cfg, batch, n)
-    med = _median(walls)
     return {
         "bench": "train", "impl": "torch-compile" if compiled else "torch-eager", "dtype": dtype,
-        "batch": batch, "video": [t, h, w], "first_step_s": first, "s_per_step": med,
-        "s_per_step_best": min(walls), "pixels_per_s": batch * n / med, "flops_per_step": flops,
-        "tflops": flops / med / 1e12, "loss_first": losses[0], "loss_last": losses[-1],
+        "batch": batch, "video": [t, h, w], "first_step_s": first, "s_per_step": per_step,
+        "s_per_step_synced": _median(walls), "pixels_per_s": batch * n / per_step,
+        "flops_per_step": flops, "tflops": flops / per_step / 1e12,
+        "loss_first": losses[0], "loss_last": losses[-1],
         "peak_gb": torch.cuda.max_memory_allocated() / 1e9 if dev == "cuda" else None,
     }  # fmt: skip
 
@@ -442,13 +498,16 @@ def torch_child(sz: dict, budget_s: float) -> None:
             _emit({"bench": "train", "impl": "torch-compile" if comp else "torch-eager",
                    "dtype": dtype, "batch": b, "error": "skipped: time budget"})  # fmt: skip
             continue
-        r = _guard("train", torch_train, sz, dtype, b, comp)
+        impl = "torch-compile" if comp else "torch-eager"
+        meta = dict(impl=impl, dtype=dtype, batch=b, video=list(sz["video"]))
+        r = _guard("train", torch_train, sz, dtype, b, comp, meta=meta)
         if r:
             _emit(r)
         _free_torch()
     for shape in sz["render_shapes"]:
         for b in sz["render_batches"]:
-            r = _guard("render", torch_render, shape, b, "bfloat16")
+            meta = dict(impl="torch-eager", dtype="bfloat16", video=list(shape), batch=b)
+            r = _guard("render", torch_render, shape, b, "bfloat16", meta=meta)
             if r:
                 _emit(r)
             _free_torch()
@@ -458,20 +517,28 @@ def torch_child(sz: dict, budget_s: float) -> None:
 # Parent: run the children, write JSON and markdown.
 
 
-def run_child(kind: str, args, timeout: float) -> list[dict]:
+def _write_json(out: str, recs: list[dict]) -> None:
+    with open(os.path.join(out, "gpu_suite.json"), "w") as f:
+        json.dump(recs, f, indent=1)
+
+
+def run_child(kind: str, args, timeout: float, extra=(), env=None, label=None) -> list[dict]:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--out", args.out]
-    cmd += ["--quick"] if args.quick else []
+    cmd += (["--quick"] if args.quick else []) + list(extra)
+    label = label or kind
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        jsonl = {"GPU_SUITE_JSONL": os.path.join(args.out, f"{label}.jsonl")}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **jsonl, **(env or {})})  # fmt: skip
         stdout, stderr, rc = proc.stdout, proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as e:
         stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         stderr, rc = f"timed out after {timeout:.0f} s", -1
-    with open(os.path.join(args.out, f"{kind}_stderr.log"), "w") as f:
+    with open(os.path.join(args.out, f"{label}_stderr.log"), "w") as f:
         f.write(stderr or "")
     recs = [json.loads(ln[2:]) for ln in stdout.splitlines() if ln.startswith("@@")]
-    recs.append({"bench": "child", "kind": kind, "returncode": rc,
+    recs.append({"bench": "child", "kind": label, "returncode": rc, "env": env or {},
                  "seconds": time.perf_counter() - t0, "stderr_tail": (stderr or "")[-800:]})  # fmt: skip
     return recs
 
@@ -496,37 +563,40 @@ def markdown(recs: list[dict]) -> str:
     if rows:
         out.append(f"- train.chunk_rows used for the train table: {rows[0]['rows']}")
     out += ["", "## Train step (official architecture, L1, Adam, all pixels)", "",
-            "| impl | dtype | T×H×W×B | chunk rows | s/step | Mpix/s | TFLOP/s | MFU | peak GB | compile s | loss first → last |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            "| impl | dtype | T×H×W×B | chunk rows | s/step | s/step, synced each step | Mpix/s | TFLOP/s | MFU | peak GB | compile s | loss first → last |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in recs:
         if r["bench"] not in ("train", "sweep"):
             continue
         shape = "×".join(map(str, r.get("video", []))) + f"×{r.get('batch')}"
         impl = r["impl"] + (" (sweep)" if r["bench"] == "sweep" else "")
         if "error" in r:
-            out.append(f"| {impl} | {r.get('dtype')} | {shape} | | {r['error'][:80]} | | | | | | |")
+            out.append(
+                f"| {impl} | {r.get('dtype')} | {shape} | | {r['error'][:80]} | | | | | | | |"
+            )
             continue
         mfu = r["tflops"] / peak[r["dtype"]] if r["dtype"] in peak else None
         mem = r.get("xla_peak_gb", r.get("peak_gb"))
         first = r.get("compile_s", r.get("first_step_s"))
         out.append(
             f"| {impl} | {r['dtype']} | {shape} | {r.get('chunk_rows', '')} | {r['s_per_step']:.4f} "
+            f"| {r['s_per_step_synced']:.4f} "
             f"| {r['pixels_per_s'] / 1e6:.1f} | {r['tflops']:.1f} | {_fmt(mfu and 100 * mfu, '.1f')}% "
             f"| {_fmt(mem, '.2f')} | {_fmt(first, '.1f')} | {r['loss_first']:.4f} → {r['loss_last']:.4f} |"
         )  # fmt: skip
     out += ["", "## Batch inversion (official-size model; z only, Adam)", "",
-            "| T×H×W | pixels/step | steps | batch | s | videos/s | × batch 1 |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-    base = {r["pixels_per_step"]: r["videos_per_s"] for r in recs
+            "| dtype | T×H×W | pixels/step | steps | batch | s | videos/s | × batch 1 |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    base = {(r.get("dtype"), r["pixels_per_step"]): r["videos_per_s"] for r in recs
             if r["bench"] == "inversion" and r.get("batch") == 1 and "error" not in r}  # fmt: skip
     for r in recs:
         if r["bench"] != "inversion":
             continue
         if "error" in r:
-            out.append(f"| | | | | {r['error'][:80]} | | |")
+            out.append(f"| | | | | | {r['error'][:80]} | | |")
             continue
-        key = r["pixels_per_step"]
+        key = (r.get("dtype"), r["pixels_per_step"])
         out.append(
-            f"| {'×'.join(map(str, r['video']))} | {key} | {r['steps']} | {r['batch']} | {r['seconds']:.3f} "
+            f"| {r.get('dtype', 'float32')} | {'×'.join(map(str, r['video']))} | {key[1]} | {r['steps']} | {r['batch']} | {r['seconds']:.3f} "
             f"| {r['videos_per_s']:.2f} | {_fmt(key in base and r['videos_per_s'] / base[key], '.1f')}× |"
         )  # fmt: skip
     out += [
@@ -572,26 +642,75 @@ def main(argv=None) -> None:
     p.add_argument(
         "--torch-budget", type=float, default=100, help="s before torch rows are skipped"
     )
+    p.add_argument("--sections", default=",".join(SECTIONS), help="JAX sections, comma-separated")
+    p.add_argument("--dtypes", default="float32,bfloat16", help="train-table dtypes")
+    p.add_argument("--inv-dtypes", default="float32", help="inversion model compute dtypes")
+    p.add_argument("--inv-batches", default=None, help="inversion batches (comma-separated)")
+    p.add_argument("--inv-all-pixel-batches", default=None, help="'' for none")
+    p.add_argument("--chunk-rows", type=int, default=None, help="fix train.chunk_rows (no sweep)")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=XLA_FLAGS",
+        help="also run the train table (at --variant-dtypes) under these XLA_FLAGS, as jax[NAME]",
+    )
+    p.add_argument("--variant-dtypes", default="bfloat16")
+    p.add_argument("--variant-timeout", type=float, default=90)
     p.add_argument("--child", choices=["jax", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     sz = QUICK if args.quick else FULL
     os.makedirs(args.out, exist_ok=True)
+    sections = [x for x in args.sections.split(",") if x]
+    sz = dict(sz)
+    if args.inv_batches is not None:
+        sz["inv_batches"] = tuple(int(b) for b in args.inv_batches.split(",") if b)
+    if args.inv_all_pixel_batches is not None:
+        sz["inv_all_pixel_batches"] = tuple(
+            int(b) for b in args.inv_all_pixel_batches.split(",") if b
+        )
     if args.child == "jax":
-        return jax_child(sz, args.out)
+        return jax_child(
+            sz, sections, args.chunk_rows, args.dtypes.split(","), args.inv_dtypes.split(",")
+        )
     if args.child == "torch":
         return torch_child(sz, args.torch_budget)
     t0 = time.perf_counter()
     recs = []
     if "jax" not in args.skip:
-        recs += run_child("jax", args, args.jax_timeout)
+        extra = [
+            "--sections",
+            args.sections,
+            "--dtypes",
+            args.dtypes,
+            "--inv-dtypes",
+            args.inv_dtypes,
+        ]
+        for name in ("inv_batches", "inv_all_pixel_batches"):
+            if getattr(args, name) is not None:
+                extra += [f"--{name.replace('_', '-')}", getattr(args, name)]
+        extra += ["--chunk-rows", str(args.chunk_rows)] if args.chunk_rows else []
+        recs += run_child("jax", args, args.jax_timeout, extra)
+        _write_json(args.out, recs)
+        traces = glob.glob(
+            os.path.join(PROFILE_DIR, "**", "perfetto_trace.json.gz"), recursive=True
+        )
+        if traces:
+            shutil.copy(traces[0], os.path.join(args.out, "trace_bf16.json.gz"))
     if "torch" not in args.skip:
         recs += run_child("torch", args, args.torch_budget + 120)
-    recs.append({"bench": "suite", "seconds": time.perf_counter() - t0, "quick": args.quick})
-    traces = glob.glob(os.path.join(PROFILE_DIR, "**", "perfetto_trace.json.gz"), recursive=True)
-    if traces:
-        shutil.copy(traces[0], os.path.join(args.out, "trace_bf16.json.gz"))
-    with open(os.path.join(args.out, "gpu_suite.json"), "w") as f:
-        json.dump(recs, f, indent=1)
+        _write_json(args.out, recs)
+    rows = next((r["rows"] for r in recs if r["bench"] == "chosen_chunk_rows"), None)
+    for variant in args.variant:  # after torch: the comparison matters more than the variants
+        name, _, flags = variant.partition("=")
+        extra = ["--sections", "train", "--dtypes", args.variant_dtypes]
+        extra += ["--chunk-rows", str(args.chunk_rows or rows or 0)]
+        env = {"XLA_FLAGS": flags, "GPU_SUITE_LABEL": f"jax[{name}]"}
+        recs += run_child("jax", args, args.variant_timeout, extra, env, f"jax_{name}")
+        _write_json(args.out, recs)
+    recs.append({"bench": "suite", "seconds": time.perf_counter() - t0, "quick": args.quick,
+                 "argv": sys.argv[1:]})  # fmt: skip
+    _write_json(args.out, recs)
     md = markdown(recs)
     with open(os.path.join(args.out, "gpu_suite.md"), "w") as f:
         f.write(md)

@@ -128,7 +128,8 @@ def positional_encoding_numpy(coords: np.ndarray, num_frequencies: int = 10) -> 
 
 def positional_encoding(coords: torch.Tensor, num_frequencies: int = 10) -> torch.Tensor:
     """Torch twin of ``positional_encoding_numpy`` (vectorised; equals the official loop)."""
-    freqs = (2.0 ** torch.arange(num_frequencies, dtype=coords.dtype)) * math.pi  # [F]
+    freqs = 2.0 ** torch.arange(num_frequencies, dtype=coords.dtype, device=coords.device)
+    freqs = freqs * math.pi  # [F]
     arg = coords[..., None, :] * freqs[:, None]  # [..., F, D]
     sincos = torch.stack([torch.sin(arg), torch.cos(arg)], dim=-1).flatten(-3)
     return torch.cat([coords, sincos], dim=-1)
