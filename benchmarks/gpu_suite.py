@@ -1,13 +1,22 @@
 """GPU suite: train-step MFU (f32/bf16), batch inversion scaling and render throughput, with
 the official PyTorch step measured in the same run on the same card.
 
-    python benchmarks/gpu_suite.py --out gpu_out            # ~6 min on one H100
+    python benchmarks/gpu_suite.py --out gpu_out            # ~4 min on one H100
     python benchmarks/gpu_suite.py --quick --out /tmp/gq    # tiny sizes: a rehearsal on the CPU
+    # README's second run (train table next to PyTorch, bf16 inversion, two XLA-flag variants):
+    python benchmarks/gpu_suite.py --out gpu_out --chunk-rows 524288 \
+        --sections matmul,train,profile,inversion,render --inv-dtypes float32,bfloat16 \
+        --inv-batches 1,64 --inv-all-pixel-batches "" --torch-budget 140 \
+        --variant "cublas=--xla_gpu_enable_triton_gemm=false" \
+        --variant "cublaslt=--xla_gpu_enable_triton_gemm=false --xla_gpu_enable_cublaslt=true"
 
-Writes ``OUT/gpu_suite.json`` (every record) and ``OUT/gpu_suite.md`` (the tables), and the
-profiler trace of the bf16 train step (``OUT/trace_bf16.json.gz``). Two child processes, run
-one after the other so that neither competes for the card: ``jax`` then ``torch`` (JAX
-preallocates most of the GPU's memory, so PyTorch cannot share its process).
+Writes ``OUT/gpu_suite.json`` (every record) and ``OUT/gpu_suite.md`` (the tables), the
+profiler trace of the bf16 train step (``OUT/trace_bf16.json.gz``), and per child its records
+as they come (``OUT/logs/*.jsonl``, kept if the suite is killed) and its stderr. The children
+run one after the other so that none competes for the card: ``jax``, ``torch``, then one
+``jax`` per ``--variant`` (JAX preallocates most of the GPU's memory, so PyTorch cannot share
+its process). Step times are for steps dispatched back to back with one sync at the end, as a
+training loop runs (``s_per_step_synced`` syncs after every step).
 
 JAX child (the official architecture: latent 128, per-tensor heads, INR 63-256x4-3, per-pixel
 L1, Adam 1e-4, all pixels, exactly the trainer's ``make_train_step`` + ``jit_train_step``):
@@ -528,14 +537,14 @@ def run_child(kind: str, args, timeout: float, extra=(), env=None, label=None) -
     label = label or kind
     t0 = time.perf_counter()
     try:
-        jsonl = {"GPU_SUITE_JSONL": os.path.join(args.out, f"{label}.jsonl")}
+        jsonl = {"GPU_SUITE_JSONL": os.path.join(args.out, "logs", f"{label}.jsonl")}
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **jsonl, **(env or {})})  # fmt: skip
         stdout, stderr, rc = proc.stdout, proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as e:
         stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         stderr, rc = f"timed out after {timeout:.0f} s", -1
-    with open(os.path.join(args.out, f"{label}_stderr.log"), "w") as f:
+    with open(os.path.join(args.out, "logs", f"{label}_stderr.log"), "w") as f:
         f.write(stderr or "")
     recs = [json.loads(ln[2:]) for ln in stdout.splitlines() if ln.startswith("@@")]
     recs.append({"bench": "child", "kind": label, "returncode": rc, "env": env or {},
@@ -660,7 +669,7 @@ def main(argv=None) -> None:
     p.add_argument("--child", choices=["jax", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     sz = QUICK if args.quick else FULL
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
     sections = [x for x in args.sections.split(",") if x]
     sz = dict(sz)
     if args.inv_batches is not None:
