@@ -9,7 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from helpers import require_torch  # noqa: E402
+
+torch = require_torch()
 
 from inrv_jax import official_import as oi  # noqa: E402
 from inrv_jax.checkpoint import load_trained  # noqa: E402

@@ -8,7 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from helpers import require_torch  # noqa: E402
+
+torch = require_torch()
 
 _PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "torch_official.py"
 # benchmarks/ is not a package on the test path: load the module from its file.
