@@ -185,15 +185,29 @@ def coords_per_chunk(batch: int, num_coords: int, rows: int | None = None) -> in
     return min(num_coords, max(256, chunk_rows(rows) // max(batch, 1)))
 
 
+def _chunked_coords(coords: jnp.ndarray, chunk: int) -> jnp.ndarray:
+    """f32[N, 3] -> f32[C, chunk, 3], the last chunk zero-padded."""
+    num_chunks = -(-coords.shape[0] // chunk)
+    padded = jnp.pad(coords, ((0, num_chunks * chunk - coords.shape[0]), (0, 0)))
+    return padded.reshape(num_chunks, chunk, coords.shape[-1])
+
+
 def render_chunked(
-    params, coords: jnp.ndarray, spec: INRSpec, chunk: int, rows: int | None = None
+    params,
+    coords: jnp.ndarray,
+    spec: INRSpec,
+    chunk: int,
+    rows: int | None = None,
+    remat: bool = False,
 ) -> jnp.ndarray:
     """``render_batch`` in bounded memory: coordinates are processed ``chunk`` at a time.
 
     Peak activation memory is O(B * chunk * hidden) instead of O(B * N * hidden).
     Works under jit (``lax.map`` over chunks; the last chunk is padded and trimmed).
     ``chunk`` is an upper bound: chunks are capped at about ``chunk_rows(rows) / B``
-    coordinates (at least 256), the fastest size on the backend.
+    coordinates (at least 256), the fastest size on the backend. With ``remat`` the
+    activations of each chunk are recomputed in the backward pass (for losses that need the
+    whole rendering at once, such as LPIPS), so the gradient's memory stays bounded too.
 
     Returns:
       f32[B, N, 3].
@@ -203,10 +217,53 @@ def render_chunked(
     chunk = min(chunk, coords_per_chunk(batch, n, rows))
     if chunk >= n:
         return render_batch(params, coords, spec)
+    render = lambda c: render_batch(params, c, spec)  # noqa: E731
+    out = jax.lax.map(jax.checkpoint(render) if remat else render, _chunked_coords(coords, chunk))
+    out = jnp.moveaxis(out, 0, 1)  # [B, C, chunk, 3]
+    return out.reshape(batch, -1, out.shape[-1])[:, :n]
+
+
+def chunked_inr_grad(params, coords, target, spec: INRSpec, per_pixel, chunk: int):
+    """A per-pixel loss of a batch of INRs and its gradient, ``chunk`` coordinates at a time.
+
+    Forward and backward run chunk by chunk inside a ``lax.scan`` that sums the gradients, so
+    activations never exceed O(B * chunk * hidden) and nothing is recomputed (the loss is a
+    mean over pixels, so its gradient is a sum over chunks). The last chunk is zero-padded and
+    masked out.
+
+    Args:
+      params: INR tree with leading B.
+      coords: f32[n, 3]; target: f32[B, n, 3].
+      per_pixel: elementwise loss of the difference ``pred - target`` (``losses.PIXEL_LOSSES``).
+      chunk: coordinates per chunk.
+
+    Returns:
+      (dist f32[B]: mean of ``per_pixel`` per video, sq_err f32[]: mean squared error,
+      grad of dist.mean() w.r.t. params, float32 sums cast back to the params' dtypes).
+    """
+    b, n = target.shape[:2]
     num_chunks = -(-n // chunk)
-    padded = jnp.pad(coords, ((0, num_chunks * chunk - n), (0, 0)))
-    out = jax.lax.map(
-        lambda c: render_batch(params, c, spec), padded.reshape(num_chunks, chunk, 3)
-    )  # [C, B, chunk, 3]
-    out = jnp.moveaxis(out, 0, 1).reshape(out.shape[1], num_chunks * chunk, -1)
-    return out[:, :n]
+    pad = num_chunks * chunk - n
+    target = jnp.pad(target, ((0, 0), (0, pad), (0, 0))).reshape(b, num_chunks, chunk, 3)
+    target = jnp.moveaxis(target, 1, 0)  # [C, B, chunk, 3]
+    mask = (jnp.arange(num_chunks * chunk) < n).reshape(num_chunks, chunk, 1)
+    mask = mask.astype(target.dtype)
+    scale = 1.0 / (n * target.shape[-1])
+
+    def chunk_loss(p, c, t, m):
+        diff = (render_batch(p, c, spec) - t) * m  # [B, chunk, 3]
+        dist = per_pixel(diff).sum(axis=(1, 2)) * scale  # [B]: this chunk's part of the mean
+        return dist.mean(), (dist, jnp.square(diff).sum())
+
+    def body(carry, xs):
+        grad, dist, sq = carry
+        (_, (d, s)), g = jax.value_and_grad(chunk_loss, has_aux=True)(params, *xs)
+        return (jax.tree.map(jnp.add, grad, g), dist + d, sq + s), None
+
+    # Sums run in float32 even when the INR computes in bfloat16.
+    zeros = jax.tree.map(lambda x: jnp.zeros(x.shape, jnp.float32), params)
+    init = (zeros, jnp.zeros((b,), jnp.float32), jnp.zeros((), jnp.float32))
+    xs = (_chunked_coords(coords, chunk), target, mask)
+    (grad, dist, sq), _ = jax.lax.scan(body, init, xs)
+    grad = jax.tree.map(lambda g, x: g.astype(x.dtype), grad, params)
+    return dist, sq * scale / b, grad

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+# ``loss.distance`` -> elementwise loss of ``pred - target``.
+PIXEL_LOSSES = {"l1": jnp.abs, "l2": jnp.square}
+
+
+def pixel_loss(kind: str):
+    """The elementwise loss named by ``loss.distance``."""
+    if kind not in PIXEL_LOSSES:
+        raise ValueError(f"loss.distance={kind!r} is unknown; choose one of {sorted(PIXEL_LOSSES)}")
+    return PIXEL_LOSSES[kind]
+
 
 def pixel_distance(pred: jnp.ndarray, target: jnp.ndarray, kind: str) -> jnp.ndarray:
     """Mean per-pixel distance over everything but the leading batch axis. Returns f32[B]."""
     diff = pred - target
-    axes = tuple(range(1, diff.ndim))
-    if kind == "l1":
-        return jnp.abs(diff).mean(axis=axes)
-    if kind == "l2":
-        return jnp.square(diff).mean(axis=axes)
-    raise ValueError(f"loss.distance={kind!r} is unknown; choose 'l1' or 'l2'")
+    return pixel_loss(kind)(diff).mean(axis=tuple(range(1, diff.ndim)))
 
 
 def lpips_per_video(lpips_apply, lpips_params, pred: jnp.ndarray, target: jnp.ndarray):

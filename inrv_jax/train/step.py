@@ -12,78 +12,11 @@ import jax.numpy as jnp
 import optax
 
 from inrv_jax.coords import num_sampled, sample_indices
-from inrv_jax.inr import coords_per_chunk, render_batch
-from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance
+from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, render_chunked
+from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
 from inrv_jax.model import ModelFns
 from inrv_jax.sharding import batch_sharding, replicated
 from inrv_jax.train.state import TrainState
-
-
-def _render(inr_params, coords, spec, remat_chunk: int | None):
-    """f32[B, N, 3]; with ``remat_chunk`` the activations are recomputed chunk by chunk in
-    the backward pass, so memory is O(B * chunk * hidden) instead of O(B * N * hidden)."""
-    n = coords.shape[0]
-    if not remat_chunk or remat_chunk >= n or n % remat_chunk:
-        return render_batch(inr_params, coords, spec)
-    chunk_fn = jax.checkpoint(lambda c: render_batch(inr_params, c, spec))
-    out = jax.lax.map(chunk_fn, coords.reshape(n // remat_chunk, remat_chunk, 3))
-    return jnp.moveaxis(out, 0, 1).reshape(out.shape[1], n, 3)
-
-
-def chunked_inr_grad(inr_params, coords, target, spec, kind: str, chunk: int):
-    """Pixel-distance loss and its gradient w.r.t. the INR parameters, chunk by chunk.
-
-    Forward and backward of the INR run over ``chunk`` coordinates at a time inside a
-    ``lax.scan`` that sums the gradients, so activations never exceed O(B * chunk * hidden)
-    and nothing is recomputed (the INR gradient is a sum over pixels). The last chunk is
-    zero-padded and masked.
-
-    Args:
-      inr_params: INR tree with leading B.
-      coords: f32[n, 3]; target: f32[B, n, 3].
-      kind: "l1" or "l2" (``losses.pixel_distance``).
-
-    Returns:
-      (dist f32[B] = pixel_distance(pred, target), sq_err f32[] = mean squared error,
-      grad of dist.mean() w.r.t. inr_params).
-    """
-    b, n = target.shape[:2]
-    num_chunks = -(-n // chunk)
-    pad = num_chunks * chunk - n
-    mask = jnp.arange(num_chunks * chunk) < n
-    coords = jnp.pad(coords, ((0, pad), (0, 0))).reshape(num_chunks, chunk, 3)
-    target = jnp.pad(target, ((0, 0), (0, pad), (0, 0))).reshape(b, num_chunks, chunk, 3)
-    target = jnp.moveaxis(target, 1, 0)  # [C, B, chunk, 3]
-    mask = mask.reshape(num_chunks, chunk, 1).astype(target.dtype)
-    scale = 1.0 / (n * target.shape[-1])
-
-    def chunk_loss(params, c, t, m):
-        diff = (render_batch(params, c, spec) - t) * m  # [B, chunk, 3]
-        per_pixel = jnp.abs(diff) if kind == "l1" else jnp.square(diff)
-        dist = per_pixel.sum(axis=(1, 2)) * scale  # [B]: this chunk's part of the mean
-        return dist.mean(), (dist, jnp.square(diff).sum())
-
-    def body(carry, xs):
-        grad, dist, sq = carry
-        (_, (d, s)), g = jax.value_and_grad(chunk_loss, has_aux=True)(inr_params, *xs)
-        return (jax.tree.map(jnp.add, grad, g), dist + d, sq + s), None
-
-    if kind not in ("l1", "l2"):
-        raise ValueError(f"loss.distance={kind!r} is unknown; choose 'l1' or 'l2'")
-    # Sums run in float32 even when the INR computes in bfloat16.
-    zeros = jax.tree.map(lambda x: jnp.zeros(x.shape, jnp.float32), inr_params)
-    init = (zeros, jnp.zeros((b,), jnp.float32), jnp.zeros((), jnp.float32))
-    (grad, dist, sq), _ = jax.lax.scan(body, init, (coords, target, mask))
-    grad = jax.tree.map(lambda g, x: g.astype(x.dtype), grad, inr_params)
-    return dist, sq * scale / b, grad
-
-
-def remat_chunk_for(num_coords: int, chunk: int) -> int:
-    """Largest divisor of ``num_coords`` not above ``chunk`` (so chunks tile exactly)."""
-    chunk = min(chunk, num_coords)
-    while num_coords % chunk:
-        chunk -= 1
-    return chunk
 
 
 def make_train_step(
@@ -116,7 +49,9 @@ def make_train_step(
     # Without LPIPS (which needs whole frames) the INR gradient is computed chunk by chunk
     # (``chunked_inr_grad``): bounded memory, no recomputation, faster than one big pass.
     # ``train.remat`` only applies to the LPIPS path.
-    remat = remat_chunk_for(n, config.train.render_chunk) if config.train.remat else None
+    remat = bool(config.train.remat)
+    remat_chunk = int(config.train.render_chunk)
+    per_pixel = pixel_loss(config.loss.distance)
     chunk_rows = int(config.train.get("chunk_rows", 0))  # 0: the backend's default
 
     def loss_fn(params, batch, coords, idx, key):
@@ -133,7 +68,12 @@ def make_train_step(
         target = batch["video"].reshape(b, num_total, 3)
         if idx is not None:
             coords, target = coords[idx], target[:, idx]
-        pred = _render(inr_params, coords, model.inr_spec, remat)  # [B, n, 3]
+        if remat:  # whole frames for LPIPS; activations recomputed chunk by chunk
+            pred = render_chunked(
+                inr_params, coords, model.inr_spec, remat_chunk, remat_chunk * b, remat=True
+            )
+        else:
+            pred = render_batch(inr_params, coords, model.inr_spec)  # [B, n, 3]
         dist = pixel_distance(pred, target, config.loss.distance)  # [B]
         loss = dist.mean()
         metrics = {"train/distance": loss}
@@ -173,7 +113,7 @@ def make_train_step(
             coords, target = coords[idx], target[:, idx]
         chunk = coords_per_chunk(b, n, chunk_rows)
         dist, mse, g_inr = chunked_inr_grad(
-            inr_params, coords, target, model.inr_spec, config.loss.distance, chunk
+            inr_params, coords, target, model.inr_spec, per_pixel, chunk
         )
         loss = dist.mean()
         metrics = {"train/distance": loss}

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from inrv_jax.coords import make_grid
-from inrv_jax.inr import INRSpec, coords_per_chunk, inr_init, render_batch
-from inrv_jax.losses import pixel_distance
-from inrv_jax.train.step import chunked_inr_grad
+from inrv_jax.inr import INRSpec, chunked_inr_grad, coords_per_chunk, inr_init, render_batch
+from inrv_jax.losses import pixel_distance, pixel_loss
 
 
 @pytest.mark.parametrize("kind", ["l1", "l2"])
@@ -24,9 +23,9 @@ def test_chunked_inr_grad_equals_autodiff(kind, chunk):
         return pixel_distance(pred, target, kind).mean(), pred
 
     (ref_loss, pred), ref_grad = jax.value_and_grad(loss, has_aux=True)(params)
-    dist, mse, grad = jax.jit(lambda p: chunked_inr_grad(p, coords, target, spec, kind, chunk))(
-        params
-    )
+    dist, mse, grad = jax.jit(
+        lambda p: chunked_inr_grad(p, coords, target, spec, pixel_loss(kind), chunk)
+    )(params)
     np.testing.assert_allclose(dist, pixel_distance(pred, target, kind), rtol=1e-5)
     np.testing.assert_allclose(dist.mean(), ref_loss, rtol=1e-5)
     np.testing.assert_allclose(mse, jnp.square(pred - target).mean(), rtol=1e-5)
@@ -84,6 +83,43 @@ def test_train_step_gradients_equal_plain_autodiff(cond):
     got = jax.tree.map(lambda a, b: a - b, params, new.params)
     for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(ref_grad), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=1e-6)
+
+
+def test_remat_render_has_the_gradient_of_the_plain_render():
+    """The LPIPS path's rematerialised chunks (a padded last chunk included) change memory,
+    not the step: loss and updated parameters equal those of the unchunked render."""
+    import types
+
+    import optax
+
+    from inrv_jax.model import make_model
+    from inrv_jax.train.state import TrainState
+    from inrv_jax.train.step import make_train_step
+
+    from helpers import blob_videos, tiny_config
+
+    t, h, w = 4, 8, 8  # 256 coordinates: chunks of 100 leave a padded last chunk
+    # A stand-in for LPIPS with the same interface: per-frame mean absolute difference.
+    fake_lpips = types.SimpleNamespace(
+        params=None, apply=lambda _, x, y: jnp.abs(x - y).mean(axis=(1, 2, 3))
+    )
+    videos = jnp.asarray(blob_videos(2, t, h, w))
+    batch = {"index": jnp.array([0, 2], jnp.int32), "video": videos}
+    coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(3)
+    out = {}
+    for remat in (False, True):
+        c = tiny_config(**{"loss.lpips_weight": 0.5, "train.remat": remat})
+        c.train.render_chunk = 100
+        model = make_model(c.model, 4)
+        params = model.init(jax.random.key(0))
+        tx = optax.sgd(1.0)
+        step = jax.jit(make_train_step(model, tx, c, (t, h, w), fake_lpips))
+        out[remat] = step(TrainState.create(params, tx), batch, coords, key)
+    (plain, m_plain), (remat, m_remat) = out[False], out[True]
+    np.testing.assert_allclose(m_remat["train/loss"], m_plain["train/loss"], rtol=1e-6)
+    assert float(m_plain["train/lpips"]) > 0
+    for a, b in zip(jax.tree.leaves(remat.params), jax.tree.leaves(plain.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["relu_pe", "siren"])
