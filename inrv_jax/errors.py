@@ -54,7 +54,7 @@ _DISK_FULL_TEXT = re.compile(
 _OOM_TEXT = re.compile(r"RESOURCE_EXHAUSTED|[Oo]ut of memory|Unable to allocate")
 # "allocating 4398046511104 bytes", "allocate 123 bytes", "(13421772800B)", "4.00 TiB", "12.5GiB"
 _BYTES = re.compile(r"(\d+) ?bytes|\((\d+)B\)")
-_HUMAN = re.compile(r"(\d+(?:\.\d+)?) ?([KMGT]i?B)\b")
+_HUMAN = re.compile(r"(\d+(?:\.\d*)?) ?([KMGT]i?B)\b")
 # Unwritable outputs: the user's filesystem, not the program.
 _UNWRITABLE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -109,7 +109,7 @@ def failed_size(err: BaseException) -> str | None:
             return human_bytes(int(m.group(1) or m.group(2)))
         m = _HUMAN.search(text)
         if m:
-            return f"{m.group(1)} {m.group(2)}"
+            return f"{m.group(1).rstrip('.')} {m.group(2)}"
     return None
 
 

@@ -158,6 +158,9 @@ class ModelFns:
         t, h, w = (int(x) for x in video_shape)
         coords = jnp.asarray(make_grid(t, h, w, times))
         out = _jit_render(self, chunk, rows)(params, jnp.asarray(z, jnp.float32), coords)
+        # Wait here so that an allocation that failed (out of memory) raises JaxRuntimeError;
+        # read back later by np.asarray, such an array aborts the process (jax 0.10 CHECK failure).
+        out.block_until_ready()
         return out.reshape(out.shape[0], t, h, w, 3)
 
 

@@ -132,6 +132,9 @@ def evaluate(
 
         lp = load_lpips("vgg16")
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
+    heldout = None
+    if heldout_num > 0 and tasks:  # first: a bad --heldout fails before any long work
+        heldout = heldout_videos(trained, heldout_num, heldout_spec)
     real = training_videos(trained)
     recon = render(trained, trained.latents, trained.video_shape)
     per = video_metrics(recon, real, None, lp)
@@ -147,8 +150,8 @@ def evaluate(
         else {"name": "fvd", "value": None, "note": "skipped (--fvd-samples 0)"}
     )
     report["tasks"] = {}
-    if heldout_num > 0 and tasks:
-        videos, paths = heldout_videos(trained, heldout_num, heldout_spec)
+    if heldout is not None:
+        videos, paths = heldout
         t = videos.shape[1]
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
         for task in tasks:
