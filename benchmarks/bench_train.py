@@ -117,7 +117,7 @@ def build_jax_step(config, video_shape, num_videos: int, lpips=None):
     from inrv_jax.coords import make_grid
     from inrv_jax.model import make_model
     from inrv_jax.sharding import global_batch, make_mesh
-    from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
+    from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
     from inrv_jax.train.step import jit_train_step, make_train_step
 
     t, h, w = video_shape

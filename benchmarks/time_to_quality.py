@@ -77,7 +77,7 @@ def jax_train_to_psnr(videos, config, target_psnr, max_seconds, eval_every, seed
     from inrv_jax.coords import make_grid
     from inrv_jax.model import make_model
     from inrv_jax.sharding import global_batch, make_mesh
-    from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
+    from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
     from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
 
     n, t, h, w, _ = videos.shape

@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interpolate": ("inrv_jax.tasks.interpolate", "interpolate between two videos in latent space"),
     "invert": ("inrv_jax.tasks.invert", "invert (masked) videos into the latent space"),
     "evaluate": ("inrv_jax.tasks.evaluate", "standard evaluation suite of a trained model"),
-    "import-official": ("inrv_jax.official_import", "import an official INR-V PyTorch checkpoint"),
+    "import-official": ("inrv_jax.official.importer", "import an official INR-V PyTorch checkpoint"),
 }
 
 

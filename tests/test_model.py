@@ -9,8 +9,8 @@ from inrv_jax.inr import INRSpec
 from inrv_jax.metrics.image import psnr
 from inrv_jax.model import make_model
 from inrv_jax.sharding import global_batch, make_mesh
+from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.tasks.fit_single import fit_single
-from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
 
 from helpers import blob_videos, tiny_config

@@ -13,9 +13,9 @@ from helpers import require_torch  # noqa: E402
 
 torch = require_torch()
 
-from inrv_jax import official_import as oi  # noqa: E402
 from inrv_jax.checkpoint import load_trained  # noqa: E402
 from inrv_jax.cli import main as cli_main  # noqa: E402
+from inrv_jax.official import importer as oi  # noqa: E402
 
 _PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "torch_official.py"
 _NAME = "benchmarks_torch_official"

@@ -16,7 +16,7 @@ from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, rende
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
 from inrv_jax.model import ModelFns
 from inrv_jax.sharding import batch_sharding, replicated
-from inrv_jax.train.state import TrainState
+from inrv_jax.state import TrainState
 
 
 def make_train_step(

@@ -48,7 +48,7 @@ def test_train_step_gradients_equal_plain_autodiff(cond):
 
     from inrv_jax.coords import sample_indices
     from inrv_jax.model import make_model
-    from inrv_jax.train.state import TrainState
+    from inrv_jax.state import TrainState
     from inrv_jax.train.step import make_train_step
 
     from helpers import blob_videos, tiny_config
@@ -93,7 +93,7 @@ def test_remat_render_has_the_gradient_of_the_plain_render():
     import optax
 
     from inrv_jax.model import make_model
-    from inrv_jax.train.state import TrainState
+    from inrv_jax.state import TrainState
     from inrv_jax.train.step import make_train_step
 
     from helpers import blob_videos, tiny_config

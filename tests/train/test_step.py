@@ -8,7 +8,7 @@ from jax.sharding import PartitionSpec as P
 from inrv_jax.coords import make_grid
 from inrv_jax.model import make_model
 from inrv_jax.sharding import global_batch, make_mesh, path_str
-from inrv_jax.train.state import create_sharded_state, make_init_fn, make_optimizer
+from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.train.step import jit_train_step, make_train_step
 
 from helpers import blob_videos, tiny_config

@@ -1,7 +1,7 @@
 """Reading official INR-V PyTorch checkpoints: loading, architecture inference from tensor
 shapes, conversion of the per-tensor heads into this project's stacked layout, learned latents.
 
-The writer and the ``inrv import-official`` command live in ``inrv_jax.official_import``.
+The writer and the ``inrv import-official`` command live in ``inrv_jax.official.importer``.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ import pathlib
 import re
 import shutil
 
-from inrv_jax.official_checkpoint import (
+from inrv_jax.official.reader import (
     KNOWN_PREFIXES,
     OfficialArchitecture,
     OfficialImportError,
@@ -239,7 +239,7 @@ def _write(workdir, config, manifest, params, latents, shape, step, official, ov
     import jax.numpy as jnp
 
     from inrv_jax.checkpoint import CheckpointStore, make_meta
-    from inrv_jax.train.state import TrainState, make_optimizer
+    from inrv_jax.state import TrainState, make_optimizer
 
     ckpt_dir = pathlib.Path(workdir).absolute() / "checkpoints"
     if overwrite and ckpt_dir.is_dir():

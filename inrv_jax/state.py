@@ -1,0 +1,73 @@
+"""Train state (a plain pytree), the optimizer, and sharded creation of both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from inrv_jax.model import ModelFns
+from inrv_jax.sharding import tree_shardings
+
+
+@flax.struct.dataclass
+class TrainState:
+    """Everything a step changes. ``params`` holds codes, conditioner and hypernetwork."""
+
+    step: jax.Array  # i32[]
+    params: Any
+    opt_state: Any
+    notfinite: jax.Array  # i32[]: steps whose loss or gradients were not finite (skipped)
+
+    @classmethod
+    def create(cls, params, tx: optax.GradientTransformation, step: int = 0) -> TrainState:
+        return cls(
+            step=jnp.asarray(step, jnp.int32),
+            params=params,
+            opt_state=tx.init(params),
+            notfinite=jnp.zeros((), jnp.int32),
+        )
+
+
+def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
+    """Adam (official: lr 1e-4, constant) with optional warmup-cosine schedule and clipping.
+
+    Non-finite steps are skipped by the train step itself (``TrainState.notfinite``).
+    """
+    if optim_cfg.schedule == "cosine":
+        lr = optax.warmup_cosine_decay_schedule(
+            0.0,
+            optim_cfg.lr,
+            max(int(optim_cfg.warmup_steps), 1),
+            max(total_steps, int(optim_cfg.warmup_steps) + 1, 2),
+        )
+    else:
+        lr = optim_cfg.lr
+    parts = []
+    if optim_cfg.grad_clip > 0:
+        parts.append(optax.clip_by_global_norm(optim_cfg.grad_clip))
+    parts.append(optax.adam(lr, b1=optim_cfg.b1, b2=optim_cfg.b2))
+    return optax.chain(*parts)
+
+
+def make_init_fn(model: ModelFns, tx: optax.GradientTransformation, features_shape=None):
+    def init(key: jax.Array) -> TrainState:
+        params = model.init(key, features_shape)
+        return TrainState.create(params, tx)
+
+    return init
+
+
+def create_sharded_state(init_fn, key: jax.Array, mesh, rules) -> tuple[TrainState, Any]:
+    """Create the state directly with its shardings (no host copy of the full model).
+
+    Returns:
+      (state, state_sh): the state and its NamedSharding tree.
+    """
+    abstract = jax.eval_shape(init_fn, key)
+    state_sh = tree_shardings(abstract, mesh, rules)
+    state = jax.jit(init_fn, out_shardings=state_sh)(key)
+    return state, state_sh
