@@ -26,11 +26,13 @@ import numpy as np
 from PIL import Image
 
 from inrv_jax.data import decode
+from inrv_jax.data.clip import Clip
 from inrv_jax.data.errors import DataError
-from inrv_jax.data.preprocess import Preprocess, window_span
-from inrv_jax.data.sources import Clip
+from inrv_jax.data.options import ClipOptions
+from inrv_jax.data.preprocess import Preprocess
 
 SUPERSAMPLE = 4
+DEFAULT_NUM_VIDEOS = 8  # shapes and moving_digits when num_videos is None
 KINDS = ("circle", "square", "triangle")
 PALETTE = np.array(
     [
@@ -152,7 +154,7 @@ def render_shapes(shapes: list[dict], length: int, size: tuple[int, int]) -> np.
 
 
 def _shapes_clips(prep, *, length, num_videos, seed, **factor_kwargs) -> list[Clip]:
-    factors = shapes_factors(num_videos, seed, **factor_kwargs)
+    factors = shapes_factors(num_videos or DEFAULT_NUM_VIDEOS, seed, **factor_kwargs)
     return [
         _array_clip(f"shapes/{i}", functools.partial(render_shapes, f, length, prep.size))
         for i, f in enumerate(factors)
@@ -219,7 +221,7 @@ def render_digits(
 def _digit_clips(prep, *, length, num_videos, seed, count=2, speed=0.05) -> list[Clip]:
     glyphs, _ = digit_glyphs()
     clips = []
-    for i in range(num_videos):
+    for i in range(num_videos or DEFAULT_NUM_VIDEOS):
         rng = np.random.default_rng([seed, i])
         ids = rng.integers(0, len(glyphs), size=int(count)).tolist()
         render = functools.partial(render_digits, ids, length, prep.size, seed * 7919 + i, speed)
@@ -290,28 +292,30 @@ def _zip_longest(groups: list[list]) -> list[list]:
     return [[g[k] for g in groups if k < len(g)] for k in range(depth)]
 
 
-def make_clips(
-    name: str,
-    prep: Preprocess,
-    *,
-    frames: int,
-    stride: int,
-    num_videos: int | None,
-    seed: int,
-    length: int | None = None,
-    **kwargs,
-) -> list[Clip]:
-    """Clips of built-in dataset `name`; `kwargs` are that dataset's options.
+# name -> clips(prep, *, length, num_videos, seed, **options); adding a dataset is one entry.
+DATASETS = {
+    "shapes": _shapes_clips,
+    "moving_digits": _digit_clips,
+    "sample_clips": _sample_clips,
+}
+
+
+def is_builtin(spec: str) -> bool:
+    return spec in DATASETS
+
+
+def make_clips(name: str, prep: Preprocess, options: ClipOptions) -> list[Clip]:
+    """Clips of built-in dataset `name`; `options.builtin` are that dataset's options.
 
     Options: shapes: count, kinds, radius, speed (see `shapes_factors`); moving_digits: count,
     speed; sample_clips: hop (frames between clip starts, default `length`), videos (names).
-    `length` (all): frames per video, default (frames - 1) * stride + 1.
+    `length` (all): frames per video, default (frames - 1) * stride + 1. `num_videos` (None:
+    8 for shapes and moving_digits, every clip for sample_clips) and `seed` come from `options`.
     """
-    length = int(length or window_span(frames, stride))
-    if name == "shapes":
-        return _shapes_clips(prep, length=length, num_videos=num_videos or 8, seed=seed, **kwargs)
-    if name == "moving_digits":
-        return _digit_clips(prep, length=length, num_videos=num_videos or 8, seed=seed, **kwargs)
-    if name == "sample_clips":
-        return _sample_clips(prep, length=length, num_videos=num_videos, seed=seed, **kwargs)
-    raise ValueError(f"unknown built-in dataset {name!r}")
+    if name not in DATASETS:
+        raise ValueError(f"unknown built-in dataset {name!r}")
+    extra = dict(options.builtin)
+    length = int(extra.pop("length", None) or options.span)
+    return DATASETS[name](
+        prep, length=length, num_videos=options.num_videos, seed=options.seed, **extra
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from inrv_jax.data.clip import check_duplicate, too_short
 from inrv_jax.data.errors import DataError
-from inrv_jax.data.preprocess import window_span
-from inrv_jax.data.sources import check_duplicate, prepare_clips, too_short
+from inrv_jax.data.options import ClipOptions
+from inrv_jax.data.resolve import resolve_clips
 
 
 @dataclasses.dataclass
@@ -30,43 +31,16 @@ class VideoReport:
         }
 
 
-def check_source(
-    spec: str,
-    *,
-    frames: int,
-    size: tuple[int, int],
-    crop="center",
-    stride: int = 1,
-    window: str = "start",
-    data_dir: str | None = None,
-    num_videos: int | None = None,
-    seed: int = 0,
-    grayscale: str = "convert",
-    alpha: str = "drop",
-    high_bit_depth: str = "error",
-    **builtin_kwargs,
-) -> list[VideoReport]:
+def check_source(spec: str, options: ClipOptions) -> list[VideoReport]:
     """Decodes every video of `spec` as training would and collects all problems.
 
     Unlike `open_source`, nothing stops at the first problem: each video gets a report with
     every problem found (a fatal one, such as a missing file, ends that video's checks).
     Problems with the spec itself (missing list file, empty list) raise `DataError`.
+    `options.on_error`, `cache_dir` and `preload` do not apply.
     """
-    _, clips, _ = prepare_clips(
-        spec,
-        frames=frames,
-        size=size,
-        crop=crop,
-        stride=stride,
-        data_dir=data_dir,
-        num_videos=num_videos,
-        seed=seed,
-        grayscale=grayscale,
-        alpha=alpha,
-        high_bit_depth=high_bit_depth,
-        builtin_kwargs=builtin_kwargs,
-    )
-    span = window_span(frames, stride)
+    _, clips, _ = resolve_clips(spec, options)
+    frames, stride, span = options.frames, options.stride, options.span
     seen_paths: dict = {}
     seen_content: dict = {}
     reports = []
@@ -79,7 +53,7 @@ def check_source(
                 check_duplicate(clip, sha, seen_paths, seen_content)
             except DataError as err:
                 problems.append(err)
-            if window == "start":
+            if options.window == "start":
                 _, available = clip.read(0, span, stride, problems, notes)
             else:
                 _, available = clip.read(0, None, 1, problems, notes)

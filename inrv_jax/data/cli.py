@@ -3,6 +3,9 @@
 inrv data check SPEC [--frames T --size H,W --crop center --stride S --data-dir DIR]
 inrv data build-tfds SRC --name NAME --data-dir DIR [--size H,W --frames T]
 inrv data manifest SPEC [--frames T --size H,W]   # print the manifest JSON
+
+Flags are named like the `ClipOptions` fields they set (`--num-videos` -> num_videos), so
+`_options` builds the options from the parsed flags without listing them again.
 """
 
 from __future__ import annotations
@@ -11,9 +14,20 @@ import argparse
 import json
 import sys
 
+from inrv_jax.data.check import check_source
+from inrv_jax.data.options import ClipOptions
+from inrv_jax.data.parsing import parse_ints
+from inrv_jax.data.sources import open_source
+from inrv_jax.data.tfds_io import write_tfds
+from inrv_jax.errors import InputError
+
 
 def _size(text: str) -> tuple[int, int]:
-    parts = [int(p) for p in text.replace("x", ",").split(",") if p.strip()]
+    """argparse type of --size: "H,W", "HxW" or one number for a square."""
+    try:
+        parts = parse_ints(text, name="--size")
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
     if len(parts) == 1:
         parts = parts * 2
     if len(parts) != 2 or min(parts) < 1:
@@ -34,19 +48,11 @@ def _add_clip_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--high-bit-depth", choices=("error", "convert"), default="error")
 
 
-def _clip_kwargs(args) -> dict:
-    return {
-        "frames": args.frames,
-        "size": args.size,
-        "crop": args.crop,
-        "stride": args.stride,
-        "window": args.window,
-        "data_dir": args.data_dir,
-        "num_videos": args.num_videos,
-        "grayscale": args.grayscale,
-        "alpha": args.alpha,
-        "high_bit_depth": args.high_bit_depth,
-    }
+def _options(args, **overrides) -> ClipOptions:
+    """The `ClipOptions` the parsed flags set (flags left at None keep the defaults)."""
+    fields = ClipOptions.field_names()
+    given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    return ClipOptions(**{**given, **overrides})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,9 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_check(args) -> int:
-    from inrv_jax.data.check import check_source
-
-    reports = check_source(args.spec, **_clip_kwargs(args))  # DataError: exit 2 (inrv_jax.cli)
+    options = _options(args)
+    reports = check_source(args.spec, options)  # DataError: exit 2 (inrv_jax.cli)
     bad = [r for r in reports if not r.ok]
     if args.json:
         print(json.dumps({"spec": args.spec, "reports": [r.to_dict() for r in reports]}, indent=1))
@@ -91,34 +96,26 @@ def _run_check(args) -> int:
                 print(
                     f"     - {p.reason}: {p.detail}" + (f"\n       fix: {p.fix}" if p.fix else "")
                 )
+        height, width = options.size
         print(
             f"{len(reports)} videos, {len(bad)} with problems "
-            f"(T={args.frames}, size={args.size[0]}x{args.size[1]}, stride={args.stride})"
+            f"(T={options.frames}, size={height}x{width}, stride={options.stride})"
         )
     return 1 if bad else 0
 
 
 def _run_build(args) -> int:
-    from inrv_jax.data.tfds_io import build_tfds
-
-    path = build_tfds(
-        args.spec,
-        args.name,
-        args.data_dir,
-        size=args.size,
-        crop=args.crop,
-        frames=args.frames,
-        stride=args.stride,
-        on_error=args.on_error,
-    )
+    # --data-dir is where the dataset goes, not the base of the source's relative paths.
+    # Without --frames, a 1-frame random window keeps every frame of each video decoded.
+    whole = {"frames": 1, "window": "random"} if args.frames is None else {}
+    source = open_source(args.spec, _options(args, data_dir=None, **whole))
+    path = write_tfds(source, args.name, args.data_dir)
     print(f"wrote {path}; read it with spec tfds:{args.name} --data-dir {args.data_dir}")
     return 0
 
 
 def _run_manifest(args) -> int:
-    from inrv_jax.data.sources import open_source
-
-    source = open_source(args.spec, on_error=args.on_error, **_clip_kwargs(args))
+    source = open_source(args.spec, _options(args))
     print(source.manifest.to_json())
     for path, reason in source.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)

@@ -22,8 +22,8 @@ import math
 import grain
 import numpy as np
 
-from inrv_jax.data.preprocess import to_unit_range
-from inrv_jax.data.sources import VideoSource
+from inrv_jax.data.video_source import VideoSource
+from inrv_jax.pixels import to_unit_range
 
 
 class _LoadShardOfBatch:

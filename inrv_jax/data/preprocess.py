@@ -1,67 +1,22 @@
-"""Per-frame preprocessing: crop, antialiased resize, colour policy, and value scaling.
+"""Per-frame preprocessing: crop, antialiased resize and colour policy.
 
 Every source turns its raw frames into `uint8 [T, H, W, 3]` clips with one `Preprocess`; the
-pipeline turns those into `float32` in [-1, 1] with `to_unit_range`.
+pipeline turns those into `float32` in [-1, 1] with `inrv_jax.pixels.to_unit_range`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from inrv_jax.data.errors import DataError
+from inrv_jax.data.parsing import CropBox, parse_crop
 
 GRAYSCALE_POLICIES = ("convert", "error")
 ALPHA_POLICIES = ("drop", "error")
 HIGH_BIT_DEPTH_POLICIES = ("error", "convert")
-
-# (y0, y1, x0, x1), half-open pixel ranges; None means the frame edge.
-CropBox = tuple[int | None, int | None, int | None, int | None]
-
-
-def parse_crop(crop: Any) -> str | CropBox:
-    """Normalises a crop setting.
-
-    Accepts "center" (largest centred box of the output's aspect ratio: a square for square
-    output), "none" (whole frame, aspect may change), a
-    4-sequence (y0, y1, x0, x1) with None for an open edge, or the same as a string
-    "y0:y1,x0:x1" (e.g. ":,140:500" keeps columns 140-499, as the official How2Sign loader).
-    """
-    if crop is None:
-        return "none"
-    if isinstance(crop, str):
-        text = crop.strip().lower()
-        if text in ("center", "centre"):
-            return "center"
-        if text in ("none", "full"):
-            return "none"
-        try:
-            rows, cols = text.split(",")
-            (y0, y1), (x0, x1) = (_parse_range(rows), _parse_range(cols))
-        except ValueError as exc:
-            raise DataError(
-                "",
-                "bad_crop",
-                f"cannot parse crop {crop!r}",
-                'use "center", "none", or "y0:y1,x0:x1" such as ":,140:500"',
-            ) from exc
-        return (y0, y1, x0, x1)
-    values = tuple(crop)
-    if len(values) != 4:
-        raise DataError(
-            "", "bad_crop", f"crop box {crop!r} needs 4 values", "give (y0, y1, x0, x1)"
-        )
-    return tuple(None if v is None else int(v) for v in values)  # type: ignore[return-value]
-
-
-def _parse_range(text: str) -> tuple[int | None, int | None]:
-    if text.strip() in ("", ":"):
-        return None, None
-    lo, hi = text.split(":")
-    return (int(lo) if lo.strip() else None, int(hi) if hi.strip() else None)
 
 
 def window_span(frames: int, stride: int) -> int:
@@ -188,8 +143,3 @@ class Preprocess:
     def apply_array(self, frames: np.ndarray, path: str) -> np.ndarray:
         """Crops and resizes uint8 [T, H0, W0, 3] frames. Returns uint8 [T, H, W, 3]."""
         return np.stack([self.apply(Image.fromarray(f), path) for f in frames])
-
-
-def to_unit_range(video: np.ndarray) -> np.ndarray:
-    """uint8 [..., 3] in [0, 255] -> float32 in [-1, 1] (the official pixel range)."""
-    return video.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)

@@ -1,13 +1,14 @@
 """TensorFlow Datasets: build a dataset from any video source, and read datasets as sources.
 
-`build_tfds` writes records {"video": uint8 [T, H, W, 3], "path": str, "sha256": str} as
-`tfds.features.Tensor` features in the array_record format, which tensorflow-datasets writes
-and reads (`as_data_source()`) without TensorFlow.
+`write_tfds` writes the videos of an opened source as records {"video": uint8 [T, H, W, 3],
+"path": str, "sha256": str} of `tfds.features.Tensor` features in the array_record format,
+which tensorflow-datasets writes and reads (`as_data_source()`) without TensorFlow.
 
 `tfds_clips` reads any prepared dataset by name from `data_dir` (spec `tfds:NAME[/SPLIT]`,
-optionally `#KEY` to pick the video feature). Catalog video datasets (moving_mnist, ucf101,
-bair_robot_pushing_small, ...) store `Video` features that need TensorFlow to build and decode;
-without it the error names the extra to install.
+optionally `#KEY` to pick the video feature); `source_clips` is the `tfds` kind of
+`inrv_jax.data.resolve`. Catalog video datasets (moving_mnist, ucf101, bair_robot_pushing_small,
+...) store `Video` features that need TensorFlow to build and decode; without it the error
+names the extra to install.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ import re
 
 import numpy as np
 
+from inrv_jax.data.clip import Clip
 from inrv_jax.data.errors import DataError
+from inrv_jax.data.options import ClipOptions
 from inrv_jax.data.preprocess import Preprocess
-from inrv_jax.data.sources import Clip
+from inrv_jax.data.video_source import VideoSource
+
+PREFIX = "tfds:"
 
 TF_EXTRA_FIX = (
     "pip install 'inrv_jax[tf]' (TensorFlow), then prepare it as array_record: "
@@ -39,56 +44,28 @@ def has_tensorflow() -> bool:
     return importlib.util.find_spec("tensorflow") is not None
 
 
-def build_tfds(
-    spec: str,
-    name: str,
-    data_dir: str,
-    *,
-    size: tuple[int, int],
-    frames: int | None = None,
-    stride: int = 1,
-    crop="center",
-    on_error: str = "raise",
-    version: str = "1.0.0",
-    **source_kwargs,
-) -> str:
-    """Decodes every video of `spec` and writes them as TFDS dataset `name` (split "train").
+def write_tfds(source: VideoSource, name: str, data_dir: str, *, version: str = "1.0.0") -> str:
+    """Writes every video of an opened source as TFDS dataset `name` (split "train").
+
+    Record i is video i of the source (its manifest entry's path and hash travel with it).
+    A source opened with window="start" stores its clips (`frames` frames at `stride`); one
+    opened with window="random" stores every decoded frame of each video, so a reader may
+    draw any window (open it with frames=1 to keep whole videos of any length). Frames are
+    stored preprocessed (size, crop); a reader at another size resizes them again.
 
     Args:
-      spec: any source spec (list file, folder, built-in).
+      source: e.g. `open_source(spec, ClipOptions(...))`; its skipped videos are not written.
       name: dataset name, snake_case.
       data_dir: TFDS data dir; the dataset lands in data_dir/name/version.
-      size, crop: frame preprocessing (stored preprocessed; a reader may resize again).
-      frames: keep the first `frames` frames (at `stride`) of each video; None keeps all.
-      on_error: "raise" or "skip" bad videos (the skipped ones are not written).
 
     Returns:
       The dataset folder.
     """
-    from inrv_jax.data.sources import open_source
-
     if not _NAME.match(name):
         raise ValueError(f"TFDS name must be snake_case (a-z, 0-9, _), got {name!r}")
-    if frames is None:  # every frame: a random 1-frame window keeps the whole video cached
-        source = open_source(
-            spec,
-            frames=1,
-            size=size,
-            crop=crop,
-            window="random",
-            on_error=on_error,
-            **source_kwargs,
-        )
-        videos = [source.full(i) for i in range(len(source))]
-    else:
-        source = open_source(
-            spec, frames=frames, size=size, crop=crop, stride=stride, on_error=on_error,
-            **source_kwargs,
-        )  # fmt: skip
-        videos = [source.load(i) for i in range(len(source))]
     records = [
-        {"video": v, "path": e.path, "sha256": e.sha256}
-        for v, e in zip(videos, source.manifest.entries, strict=True)
+        {"video": source.full(i), "path": e.path, "sha256": e.sha256}
+        for i, e in enumerate(source.manifest.entries)
     ]
     builder = _builder_class(name, version)(data_dir=data_dir, file_format="array_record")
     builder.records = records
@@ -103,7 +80,7 @@ def _builder_class(name: str, version: str):
     def _info(self):
         return tfds.core.DatasetInfo(
             builder=self,
-            description="Videos converted by inrv_jax.data.tfds_io.build_tfds.",
+            description="Videos converted by inrv_jax.data.tfds_io.write_tfds.",
             disable_shuffling=True,  # record i must stay video i of the source
             features=tfds.features.FeaturesDict(
                 {
@@ -182,10 +159,19 @@ def _video_key(features, spec: str, key: str | None) -> str:
     return candidates[0]
 
 
+def is_tfds(spec: str) -> bool:
+    return spec.startswith(PREFIX)
+
+
+def source_clips(spec: str, prep: Preprocess, options: ClipOptions) -> list[Clip]:
+    """The `tfds` kind: clips of spec `tfds:NAME[/SPLIT][#KEY]` read from `options.data_dir`."""
+    return tfds_clips(spec[len(PREFIX) :], prep, data_dir=options.data_dir)
+
+
 def tfds_clips(name_split: str, prep: Preprocess, *, data_dir: str | None) -> list[Clip]:
     """Clips of a prepared TFDS dataset. `name_split` is NAME[/SPLIT][#KEY] (split: train)."""
     tfds = _tfds()
-    spec = f"tfds:{name_split}"
+    spec = f"{PREFIX}{name_split}"
     name_split, _, key = name_split.partition("#")
     name, split = name_split, "train"
     if "/" in name_split:
@@ -248,7 +234,7 @@ def _record_clip(data, i: int, spec: str, key: str, prep: Preprocess) -> Clip:
         if video.shape[-1] != 3:
             raise DataError(path(), "bad_channels", f"video has shape {video.shape}, not RGB")
         window = video[start:stop:stride]
-        # Frames already at the target size are taken as preprocessed (build_tfds stores them
+        # Frames already at the target size are taken as preprocessed (write_tfds stores them
         # so); other sizes are cropped and resized like decoded frames.
         if window.shape[1:3] != prep.size:
             window = prep.apply_array(window, path())

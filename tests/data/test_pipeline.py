@@ -85,15 +85,26 @@ def test_resume_from_start_step_matches_uninterrupted_run(fixture, request):
     np.testing.assert_array_equal(next(endless)["video"], full[5]["video"])
 
 
+def _by_index(batches: list[dict]) -> np.ndarray:
+    """The videos of consecutive batches, sorted by video index."""
+    index = np.concatenate([b["index"] for b in batches])
+    return np.concatenate([b["video"] for b in batches])[np.argsort(index)]
+
+
 def test_random_windows_vary_by_epoch_but_not_by_run(random_source):
-    loader = make_loader(random_source, 10, seed=0, num_epochs=6)
-    by_epoch = []
-    for batch in loader:
-        order = np.argsort(batch["index"])
-        by_epoch.append(batch["video"][order])
+    first = list(make_loader(random_source, 5, seed=0, num_epochs=6))
+    by_epoch = [_by_index(first[2 * e : 2 * e + 2]) for e in range(6)]  # 2 batches per epoch
     assert any(not np.array_equal(by_epoch[0], e) for e in by_epoch[1:])
-    again = make_loader(random_source, 10, seed=0, num_epochs=6).batch(3)
-    np.testing.assert_array_equal(np.sort(again["index"]), np.arange(10))
+    # A second run with the same seed: the same videos in the same order at every step...
+    again = make_loader(random_source, 5, seed=0, num_epochs=6)
+    for step in (0, 3, 7, 11):
+        batch = again.batch(step)
+        np.testing.assert_array_equal(batch["index"], first[step]["index"])
+        np.testing.assert_array_equal(batch["video"], first[step]["video"])
+    # ...while another seed changes the order and the windows.
+    other = list(make_loader(random_source, 5, seed=1, num_epochs=6))
+    assert [b["index"].tolist() for b in other] != [b["index"].tolist() for b in first]
+    assert not np.array_equal(_by_index(other[:2]), by_epoch[0])
 
 
 def test_prefetch_does_not_change_the_sequence(source):

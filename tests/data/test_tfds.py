@@ -8,10 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from inrv_jax.data import DataError, open_source
-from inrv_jax.data.tfds_io import build_tfds
+from inrv_jax.data import ClipOptions, DataError, open_source
+from inrv_jax.data.tfds_io import write_tfds
 
 NO_TF = importlib.util.find_spec("tensorflow") is None
+
+
+def build_tfds(spec, name, data_dir, *, size, frames=None, **kwargs):
+    """Writes `spec` as dataset `name`: `frames` frames per video, or every frame (None)."""
+    whole = {"frames": 1, "window": "random"} if frames is None else {"frames": frames}
+    source = open_source(spec, ClipOptions(size=size, **whole, **kwargs))
+    return write_tfds(source, name, data_dir)
 
 
 @pytest.mark.skipif(not NO_TF, reason="checks the TensorFlow-free path")
