@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from inrv_jax.host_malloc import retain_freed_memory  # noqa: E402
+from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
 
 HOST_MALLOC_RETAINED = retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as `inrv`
 
@@ -175,7 +175,7 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
         "gflops_per_s_best": flops / best / 1e9,
         "gflops_per_cpu_s": flops / float(np.median(cpus)) / 1e9,
         "compiled_versions": cache,
-        # Kernel work per step: page faults and system CPU seconds (see inrv_jax/host_malloc.py).
+        # Kernel work per step: page faults and system CPU seconds (see inrv_jax/runtime/host_malloc.py).
         "page_faults_per_step": (r1.ru_minflt - r0.ru_minflt) / calls,
         "sys_cpu_seconds_per_step": (r1.ru_stime - r0.ru_stime) / calls,
         "host_malloc": "retain" if HOST_MALLOC_RETAINED else "glibc default",

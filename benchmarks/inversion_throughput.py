@@ -16,7 +16,7 @@ import json
 import os
 import time
 
-from inrv_jax.host_malloc import retain_freed_memory
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from inrv_jax.host_malloc import retain_freed_memory  # noqa: E402
+from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 

@@ -22,7 +22,7 @@ import sys
 import traceback
 
 from inrv_jax.errors import as_user_error
-from inrv_jax.host_malloc import retain_freed_memory
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 DEBUG_ENV = "INRV_DEBUG"
 
@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interpolate": ("inrv_jax.tasks.interpolate", "interpolate between two videos in latent space"),
     "invert": ("inrv_jax.tasks.invert", "invert (masked) videos into the latent space"),
     "evaluate": ("inrv_jax.tasks.evaluate", "standard evaluation suite of a trained model"),
-    "import-official": ("inrv_jax.official.importer", "import an official INR-V PyTorch checkpoint"),
+    "import-official": (
+        "inrv_jax.official.importer",
+        "import an official INR-V PyTorch checkpoint",
+    ),
 }
 
 
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a process entry point (the `inrv` script), not a call from Python
-        try:  # only with INRV_HOST_MALLOC=retain (inrv_jax/host_malloc.py)
+        try:  # only with INRV_HOST_MALLOC=retain (inrv_jax/runtime/host_malloc.py)
             retain_freed_memory()
         except ValueError as e:
             sys.exit(f"inrv: {e}")

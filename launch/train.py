@@ -12,7 +12,7 @@ all processes take part in orbax checkpoint saves and restores.
 import sys
 
 from inrv_jax.cli import main
-from inrv_jax.host_malloc import retain_freed_memory
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 if __name__ == "__main__":
     retain_freed_memory()  # INRV_HOST_MALLOC=retain only; before JAX starts its threads

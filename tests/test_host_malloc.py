@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 _SCRIPT = textwrap.dedent(
     """
     import ctypes, resource, sys
-    from inrv_jax.host_malloc import retain_freed_memory
+    from inrv_jax.runtime.host_malloc import retain_freed_memory
     applied = retain_freed_memory(force=sys.argv[1] == "force")
     assert retain_freed_memory() == applied  # safe to call twice
     libc = ctypes.CDLL("libc.so.6")
@@ -73,7 +73,7 @@ def test_default_setting_leaves_glibc_alone(env_value):
 
 
 def test_unknown_setting_is_an_error(monkeypatch):
-    from inrv_jax import host_malloc
+    from inrv_jax.runtime import host_malloc
 
     monkeypatch.setattr(host_malloc, "_applied", False)
     monkeypatch.setenv("INRV_HOST_MALLOC", "fast")
