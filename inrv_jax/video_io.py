@@ -7,13 +7,9 @@ import pathlib
 import numpy as np
 
 from inrv_jax.errors import InputError
+from inrv_jax.pixels import to_uint8
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".png", ".npy")
-
-
-def to_uint8(video: np.ndarray) -> np.ndarray:
-    """Model-scale [-1, 1] floats -> clipped, quantised uint8 (same shape)."""
-    return np.clip(np.rint((np.asarray(video, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def write_mp4(path, frames: np.ndarray, fps: int = 8) -> None:
