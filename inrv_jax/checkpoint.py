@@ -70,10 +70,11 @@ class _OrbaxNoise(logging.Filter):
 logging.getLogger("absl").addFilter(_OrbaxNoise())
 
 
-def _quiet_orphaned_writes() -> None:
-    """When one write of an async save fails, orbax abandons the others on a closed event loop;
-    each then reports 'Event loop is closed' (and at exit 'Python is likely shutting down')
-    through ``sys.unraisablehook``. Those say nothing the failed save's error does not."""
+def _quiet_orphaned_io() -> None:
+    """When one write of a save (or one read of a restore) fails, orbax abandons the others on a
+    closed event loop; each then reports 'Event loop is closed' (and at exit 'Python is likely
+    shutting down') through ``sys.unraisablehook``. They say nothing the failure's own error
+    (or the reader's retry) does not."""
     previous = sys.unraisablehook
     if getattr(previous, "_inrv_quiet", False):
         return
@@ -149,7 +150,7 @@ class CheckpointStore:
                 enable_async_checkpointing=async_save,
                 todelete_subdir=DELETED_DIR,
             )
-            _quiet_orphaned_writes()
+        _quiet_orphaned_io()
         self.manager = ocp.CheckpointManager(
             self.directory, options=options, item_names=("state", "latents", "meta")
         )
