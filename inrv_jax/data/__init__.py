@@ -6,7 +6,8 @@ for batch in loader:  # {"index": int32 [B], "video": float32 [B, T, H, W, 3] in
     ...
 
 Modules, each importing only from modules on the lines above it (no cycles, no hidden
-function-local imports; `tensorflow_datasets` alone is imported lazily, it is slow):
+function-local imports; `tensorflow_datasets` alone is imported lazily, it is slow;
+tests/data/test_layering.py holds the same list and enforces it):
   errors, cache                 the DataError type; the decoded-clip cache
   parsing, manifest             "H,W" / "y0:y1,x0:x1" parsers; code row -> video
   preprocess                    crop, resize, colour policy (`Preprocess`)
