@@ -172,7 +172,8 @@ class CheckpointStore:
         """Save one step (async when the store is). A full disk, found before writing or by
         the previous async save, raises ``DiskFullError``."""
         self.wait()
-        self._purge_deleted()
+        if jax.process_index() == 0:  # orbax moves old steps aside on the primary process
+            self._purge_deleted()
         self.size_hint = tree_bytes((state, latents)) + len(json.dumps(meta))
         needed, free = self.checkpoint_bytes(), shutil.disk_usage(self.directory).free
         if _any_process(free < needed):
