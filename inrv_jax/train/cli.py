@@ -53,6 +53,9 @@ def run(args) -> int:
     from inrv_jax.train.progressive import train_progressive
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # absl (imported with orbax) has configured the root logger already, which makes the line
+    # above a no-op; the run's own INFO lines ("resuming from step N", evals) must still show.
+    logging.getLogger("inrv_jax").setLevel(logging.INFO)
     config = load_config(args.config, parse_overrides(getattr(args, "overrides", [])))
     if args.print_config:
         print(config)
