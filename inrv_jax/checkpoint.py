@@ -40,6 +40,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from inrv_jax.errors import DiskFullError, UserError, disk_full, human_bytes
+from inrv_jax.model import make_model
+from inrv_jax.state import make_init_fn, make_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -342,9 +344,6 @@ def local_abstract_state(meta: dict):
     Restoring against it works whatever topology saved the checkpoint (e.g. a multi-host run
     read back on a laptop).
     """
-    from inrv_jax.model import make_model
-    from inrv_jax.train.state import make_init_fn, make_optimizer
-
     config = config_from_meta(meta)
     model = make_model(config.model, meta["num_videos"])
     tx = make_optimizer(config.optim, int(config.train.steps))
@@ -389,8 +388,6 @@ def load_trained(workdir, step: int | None = None) -> TrainedModel:
       workdir: a training workdir (``WORKDIR/checkpoints/STEP``).
       step: a specific step; default the newest good one.
     """
-    from inrv_jax.model import make_model  # local: model imports nothing from here
-
     directory = checkpoint_dir(workdir)
     if not directory.is_dir():
         raise CheckpointError(
