@@ -74,18 +74,20 @@ logging.getLogger("absl").addFilter(_OrbaxNoise())
 
 def _quiet_orphaned_io() -> None:
     """When one write of a save (or one read of a restore) fails, orbax abandons the others on a
-    closed event loop; each then reports 'Event loop is closed' (and at exit 'Python is likely
-    shutting down') through ``sys.unraisablehook``. They say nothing the failure's own error
-    (or the reader's retry) does not."""
+    closed event loop. Each then reports through ``sys.unraisablehook``: 'Event loop is closed'
+    when its I/O completes, and its coroutine's exception when it is garbage-collected (at exit:
+    'Python is likely shutting down'). They say nothing the failure's own error (or the reader's
+    retry) does not."""
     previous = sys.unraisablehook
     if getattr(previous, "_inrv_quiet", False):
         return
 
     def hook(unraisable):
-        text = str(unraisable.exc_value)
-        if (isinstance(unraisable.exc_value, RuntimeError) and text == "Event loop is closed") or (
-            isinstance(unraisable.exc_value, ImportError) and "likely shutting down" in text
-        ):
+        code = getattr(unraisable.object, "cr_code", None)  # a coroutine being finalized
+        if code is not None and "orbax" in code.co_filename:
+            return
+        exc = unraisable.exc_value
+        if isinstance(exc, RuntimeError) and str(exc) == "Event loop is closed":
             return
         previous(unraisable)
 
