@@ -27,17 +27,9 @@ import jax
 import numpy as np
 
 from inrv_jax.errors import InputError
+from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 
-HELDOUT_TASKS = (
-    "all",
-    "inpainting",
-    "prediction",
-    "frame-interpolation",
-    "temporal",
-    "sparse",
-    "super-resolution",
-)
 FVD_FRAMES = 16
 # Named when the suite does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
@@ -155,9 +147,7 @@ def evaluate(
         t = videos.shape[1]
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
         for task in tasks:
-            kw = {}
-            if task == "prediction":  # first 4 frames (official); half the clip if that is all
-                kw["future_frames"] = 4 if t > 4 else max(1, t // 2)
+            kw = get_task(task).heldout_options(t)
             res = run_task(
                 trained, videos, task, steps=steps, lr=lr, init=init, seed=seed, lpips=lp, **kw
             )
@@ -185,17 +175,6 @@ def _fmt(mean: dict) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in mean.items() if v is not None)
 
 
-TASK_NAMES = {
-    "all": "inversion",
-    "inpainting": "inpainting (top half observed)",
-    "prediction": "future prediction (first {k} frames)",
-    "frame-interpolation": "frame interpolation (first + last)",
-    "temporal": "temporal upsampling (even frames)",
-    "sparse": "sparse inpainting (25% draws)",
-    "super-resolution": "super-resolution (½ size observed)",
-}
-
-
 def markdown(report: dict) -> str:
     """The report as a markdown table (metrics over all pixels | over unobserved pixels)."""
 
@@ -221,7 +200,7 @@ def markdown(report: dict) -> str:
     ]  # fmt: skip
     n = report.get("heldout", {}).get("num_videos", 0)
     for task, res in report["tasks"].items():
-        name = TASK_NAMES.get(task, task).format(k=res.get("future_frames", 4))
+        name = TASKS[task].describe(res) if task in TASKS else task
         lines.append(row(f"{name}, {n} held-out", res["mean"]))
     fvd = report["fvd"]
     value = "not computed" if fvd["value"] is None else f"{fvd['value']:.1f}"

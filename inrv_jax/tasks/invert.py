@@ -57,51 +57,41 @@ def downsample(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def prepare(
-    videos,
-    task: str,
-    *,
-    seed: int = 0,
-    future_frames: int = masks_lib.DEFAULT_FUTURE_FRAMES,
-    sparse_frac: float = masks_lib.DEFAULT_SPARSE_FRAC,
-    box=None,
-    mask=None,
-    low_size: tuple[int, int] | None = None,
-) -> Prepared:
+def upsample_nearest(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """f32[B, T, h, w, 3] -> f32[B, T, H, W, 3], each pixel repeated (a picture of a low grid)."""
+    (h, w), (lh, lw) = size, videos.shape[2:4]
+    ys, xs = (np.arange(h) * lh) // h, (np.arange(w) * lw) // w
+    return videos[:, :, ys][:, :, :, xs]
+
+
+def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
     """Observations of ``videos`` f32[B, T, H, W, 3] under a task.
 
     Args:
-      task: one of ``masks.TASKS`` or "mask" (then ``mask`` f32[T, H, W] weights is required).
+      task: one of ``masks.TASKS`` ("mask" needs ``mask=`` f32[T, H, W] weights).
       seed: sparse masks use ``seed + i`` for video i (each video its own draws).
-      low_size: (h, w) of super-resolution's observed grid (default H // 2, W // 2).
+      **options: the other ``masks.TaskOptions`` (future_frames, sparse_frac, box, mask,
+        low_size: (h, w) of super-resolution's observed grid, default H // 2, W // 2).
     """
+    spec = masks_lib.get_task(task)
+    opts = masks_lib.TaskOptions(seed=seed, **options)
     videos = np.asarray(videos, np.float32)
     b, t, h, w, _ = videos.shape
-    if task == "super-resolution":
-        lh, lw = low_size or (max(1, h // 2), max(1, w // 2))
-        low = downsample(videos, (lh, lw))
-        ys, xs = (np.arange(h) * lh) // h, (np.arange(w) * lw) // w
-        view = low[:, :, ys][:, :, :, xs]
-        obs = observe(low, np.ones((t, lh, lw), np.float32))
-        return Prepared(obs, view, np.ones((b, t, h, w), bool))
-    if task == "mask":
-        if mask is None:
-            raise InputError("task 'mask' needs a mask (inrv invert --mask FILE.npy)")
-        weights = np.asarray(mask, np.float32)
-    elif task == "sparse":
-        weights = np.stack(
-            [
-                masks_lib.make_mask(task, (t, h, w), seed=seed + i, sparse_frac=sparse_frac)
-                for i in range(b)
-            ]
-        )
+    size = (h, w) if spec.observed_size is None else tuple(spec.observed_size((h, w), opts))
+    if size != (h, w):
+        videos = downsample(videos, size)
+    if spec.per_video:
+        draws = [dataclasses.replace(opts, seed=seed + i) for i in range(b)]
+        weights = np.stack([spec.mask((t, *size), o) for o in draws])
     else:
-        weights = masks_lib.make_mask(task, (t, h, w), future_frames=future_frames, box=box)
-    seen = np.broadcast_to(weights > 0, (b, t, h, w))
+        weights = spec.mask((t, *size), opts)
+    seen = np.broadcast_to(weights > 0, (b, t, *size))
     # The videos are masked before gathering too, so nothing unobserved can leak through.
     masked = np.where(seen[..., None], videos, 0.0).astype(np.float32)
-    view = np.where(seen[..., None], videos, 0.0).astype(np.float32)
-    return Prepared(observe(masked, weights), view, ~seen)
+    if spec.unobserved == "every":  # another grid: no pixel of the videos' own is observed
+        return Prepared(observe(masked, weights), upsample_nearest(masked, (h, w)),
+                        np.ones((b, t, h, w), bool))  # fmt: skip
+    return Prepared(observe(masked, weights), masked, ~seen)
 
 
 @dataclasses.dataclass
@@ -155,7 +145,8 @@ def run_task(
     )
     seconds = time.perf_counter() - start
     recon = render(trained, result.latents, videos.shape[1:4], chunk=chunk)
-    metrics = video_metrics(recon, videos, None if task == "all" else prepared.unobserved, lpips)
+    scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
+    metrics = video_metrics(recon, videos, scored, lpips)
     return TaskResult(
         task,
         result.latents,
@@ -242,7 +233,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--indices", default=None, help="e.g. 0,1,2 (default: every video)")
     p.add_argument("--first", type=int, default=None, help="with --num: videos FIRST..FIRST+NUM-1")
     p.add_argument("--num", type=int, default=None)
-    p.add_argument("--task", default="all", choices=(*masks_lib.TASKS, "mask"))
+    p.add_argument("--task", default="all", choices=tuple(masks_lib.TASKS))
     p.add_argument("--mask", default=None, help="user mask .npy ([T,H,W] bool or flat indices)")
     p.add_argument("--future-frames", type=int, default=masks_lib.DEFAULT_FUTURE_FRAMES)
     p.add_argument("--sparse-frac", type=float, default=masks_lib.DEFAULT_SPARSE_FRAC)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inrv_jax.metrics.image import psnr
-from inrv_jax.tasks import inversion
+from inrv_jax.tasks import inversion, masks
 from inrv_jax.tasks.invert import prepare, render, run_task
 
 MASKED_TASKS = ("inpainting", "prediction", "frame-interpolation", "temporal", "sparse", "box")
@@ -86,6 +86,32 @@ def test_user_mask_and_super_resolution(trained):
     assert sr.prepared.obs.coords.shape == (t * h // 2 * w // 2, 3)
     assert sr.recon.shape == videos.shape
     assert sr.summary["psnr"] > 25.0
+
+
+def test_a_registered_task_runs_without_changes_elsewhere(trained, monkeypatch):
+    def left_half(shape, opts):
+        m = np.zeros(shape, np.float32)
+        m[..., : shape[2] // 2] = 1
+        return m
+
+    def quarter(size, opts):
+        return size[0] // 4, size[1] // 4
+
+    everything = masks.TASKS["all"].mask
+    for task in (
+        masks.Task("left-half", "left half observed", left_half),
+        masks.Task("quarter-res", "¼ size", everything, unobserved="every", observed_size=quarter),
+    ):
+        monkeypatch.setitem(masks.TASKS, task.name, task)
+    _, videos = _videos_from_latents(trained, 2, seed=5)
+    t, h, w = trained.video_shape
+    res = run_task(trained, videos, "left-half", steps=5)
+    assert res.prepared.unobserved[..., w // 2 :].all()
+    assert not res.prepared.unobserved[..., : w // 2].any()
+    assert np.isfinite(res.summary["psnr_unobserved"])
+    low = prepare(videos, "quarter-res")
+    assert low.obs.coords.shape == (t * (h // 4) * (w // 4), 3)
+    assert low.observed_view.shape == videos.shape and low.unobserved.all()
 
 
 def test_nearest_init_finds_the_rendered_training_video(trained):

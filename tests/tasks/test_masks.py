@@ -76,3 +76,49 @@ def test_bad_mask_arguments(tmp_path):
         masks.make_mask("nope", SHAPE)
     with pytest.raises(masks.MaskError, match="0 < k < T"):
         masks.make_mask("prediction", SHAPE, future_frames=8)
+
+
+def test_registry_entries_build_their_masks():
+    assert tuple(masks.TASKS) == (
+        "all", "inpainting", "prediction", "frame-interpolation", "temporal", "sparse", "box",
+        "super-resolution", "mask",
+    )  # fmt: skip
+    assert masks.HELDOUT_TASKS == (
+        "all", "inpainting", "prediction", "frame-interpolation", "temporal", "sparse",
+        "super-resolution",
+    )  # fmt: skip
+    user = np.zeros(SHAPE, np.float32)
+    user[0] = 1
+    for name, task in masks.TASKS.items():
+        assert task.name == name
+        m = masks.make_mask(name, SHAPE, mask=user)
+        assert m.shape == SHAPE and m.dtype == np.float32 and (m > 0).any(), name
+        assert (m > 0).all() == (task.unobserved in ("none", "every")), name
+    np.testing.assert_array_equal(masks.make_mask("mask", SHAPE, mask=user), user)
+    sr = masks.TASKS["super-resolution"]
+    assert sr.observed_size((10, 12), masks.TaskOptions()) == (5, 6)
+    assert sr.observed_size((10, 12), masks.TaskOptions(low_size=(3, 4))) == (3, 4)
+
+
+def test_registry_titles_and_heldout_options():
+    tasks = masks.TASKS
+    assert (
+        tasks["prediction"].describe({"future_frames": 2}) == "future prediction (first 2 frames)"
+    )
+    assert tasks["prediction"].describe({}) == "future prediction (first 4 frames)"
+    assert tasks["sparse"].describe({}) == "sparse inpainting (25% draws)"
+    assert tasks["all"].describe({}) == "inversion"
+    assert tasks["prediction"].heldout_options(4) == {"future_frames": 2}
+    assert tasks["prediction"].heldout_options(16) == {"future_frames": 4}
+    assert tasks["inpainting"].heldout_options(4) == {}
+
+
+def test_registry_rejects_inconsistent_entries_and_user_task_needs_its_mask():
+    with pytest.raises(ValueError, match="another grid"):
+        masks.Task("x", "x", masks.TASKS["all"].mask, observed_size=lambda size, opts: size)
+    with pytest.raises(ValueError, match="unobserved"):
+        masks.Task("x", "x", masks.TASKS["all"].mask, unobserved="some")
+    with pytest.raises(masks.MaskError, match="needs a mask"):
+        masks.make_mask("mask", SHAPE)
+    with pytest.raises(masks.MaskError, match="has shape"):
+        masks.make_mask("mask", SHAPE, mask=np.ones((2, 2, 2)))
