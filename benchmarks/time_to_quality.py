@@ -44,9 +44,10 @@ def _load() -> float:
 def load_clips(num_videos: int, frames: int, size: int) -> np.ndarray:
     """sample_clips videos as f32[N, T, H, W, 3] in [-1, 1]."""
     from inrv_jax.data import open_source
+    from inrv_jax.pixels import to_unit_range
 
     src = open_source("sample_clips", frames=frames, size=(size, size), num_videos=num_videos)
-    return np.stack([src.load(i).astype(np.float32) / 127.5 - 1.0 for i in range(len(src))])
+    return np.stack([to_unit_range(src.load(i)) for i in range(len(src))])
 
 
 def psnr(pred: np.ndarray, target: np.ndarray) -> float:

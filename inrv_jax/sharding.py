@@ -109,3 +109,22 @@ def put_global(tree, shardings):
         tree,
         shardings,
     )
+
+
+def host_tree(tree):
+    """A tree of (possibly sharded, multi-host) global arrays as host arrays on every process,
+    so evaluation and sample rendering run locally without collectives."""
+    if jax.process_count() == 1:
+        return tree
+    from jax.experimental import multihost_utils  # only multi-host runs need it
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def any_process(flag: bool) -> bool:
+    """True on every process when ``flag`` is true on any process."""
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(np.any(multihost_utils.process_allgather(np.array([flag]))))

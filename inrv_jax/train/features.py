@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from inrv_jax.errors import ConfigError
+from inrv_jax.pixels import to_unit_range
 
 
 def video_features(config, source) -> np.ndarray | None:
@@ -54,6 +55,6 @@ def video_features(config, source) -> np.ndarray | None:
     apply = jax.jit(enc.apply)
     out = np.zeros((n, t, enc.dim), np.float32)
     for i in range(n):
-        frames = jnp.asarray(source.load(i), jnp.float32) / 127.5 - 1.0
+        frames = jnp.asarray(to_unit_range(source.load(i)))
         out[i] = np.asarray(apply(enc.params, frames))
     return out

@@ -15,6 +15,7 @@ and resumes the unfinished one from its own checkpoints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import pathlib
@@ -22,9 +23,14 @@ import pathlib
 import jax
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.data import source_from_config
 from inrv_jax.errors import ConfigError
 from inrv_jax.model import resolve_latent_dim
-from inrv_jax.sharding import path_str
+from inrv_jax.sharding import host_tree, path_str, put_global
+from inrv_jax.state import TrainState
+from inrv_jax.train.loop import train_and_evaluate
+from inrv_jax.train.run import DataMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +83,39 @@ def grow_params(fresh, previous, num_previous: int):
     return jax.tree_util.tree_map_with_path(merge, fresh, previous)
 
 
+def start_from_previous(prev_workdir, state, state_sh, source, tx) -> TrainState:
+    """A stage's first state: the previous stage's final weights with a grown codebook and a
+    fresh optimizer state (``grow_params``)."""
+    prev = load_trained(prev_workdir)
+    n_prev = prev.meta["num_videos"]
+    prev_entries = json.loads(prev.manifest_json)["entries"]
+    now_entries = json.loads(source.manifest.to_json())["entries"][:n_prev]
+    if prev_entries != now_entries:
+        raise DataMismatchError(
+            f"the first {n_prev} videos of this stage are not the videos of {prev_workdir}; "
+            "progressive stages must grow the same ordered dataset"
+        )
+    fresh = jax.tree.map(np.asarray, host_tree(state.params))
+    params = put_global(grow_params(fresh, prev.params, n_prev), state_sh.params)
+    opt_state = jax.jit(tx.init, out_shardings=state_sh.opt_state)(params)
+    log.info("stage starts from %s (%d codes copied)", prev_workdir, n_prev)
+    return TrainState(
+        step=state.step, params=params, opt_state=opt_state, notfinite=state.notfinite
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class GrowFrom:
+    """``train_and_evaluate``'s ``init_state`` for a stage that grows ``prev_workdir``'s run."""
+
+    prev_workdir: pathlib.Path
+
+    def __call__(self, state, state_sh, source, tx) -> TrainState:
+        return start_from_previous(self.prev_workdir, state, state_sh, source, tx)
+
+
 def train_progressive(config, workdir) -> dict:
     """Run every stage of ``config.train.stages`` in ``workdir``; returns the last stage's metrics."""
-    from inrv_jax.data import source_from_config
-    from inrv_jax.train.loop import train_and_evaluate
-
     workdir = pathlib.Path(workdir)
     total = len(source_from_config(config.data))
     stages = resolve_stages(config.train.stages, config.train.stage_steps, total)
@@ -101,7 +135,8 @@ def train_progressive(config, workdir) -> dict:
         cfg.train.stages = ()
         cfg.optim.warmup_steps = min(cfg.optim.warmup_steps, steps - 1)
         log.info("progressive stage %d/%d: %d videos, %d steps", k + 1, len(stages), n, steps)
-        final = train_and_evaluate(cfg, stage_dir, init_from=previous_dir)
+        grow = None if previous_dir is None else GrowFrom(previous_dir)
+        final = train_and_evaluate(cfg, stage_dir, init_state=grow)
         if "stopped_at" in final:
             return final
         previous_dir = stage_dir

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import inrv_jax.tasks.render
-import inrv_jax.train.loop
+import inrv_jax.train.run
 from inrv_jax.cli import main
 from inrv_jax.errors import (
     DiskFullError,
@@ -149,7 +149,7 @@ def test_train_out_of_memory_names_the_config_keys_that_lower_memory(tmp_path, c
 
         return step
 
-    monkeypatch.setattr(inrv_jax.train.loop, "jit_train_step", step_that_does_not_fit)
+    monkeypatch.setattr(inrv_jax.train.run, "jit_train_step", step_that_does_not_fit)
     argv = ["train", "--config", SMALL, "--workdir", str(tmp_path), "--config.mesh.data=1",
             "--config.train.progress=false"]  # fmt: skip
     assert main(argv) == 2

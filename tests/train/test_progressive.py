@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-import inrv_jax.train.loop as loop
+import inrv_jax.train.progressive as progressive
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.train.progressive import resolve_stages, train_progressive
 
@@ -33,7 +33,7 @@ def _progressive_config():
 
 def test_growth_2_to_4_keeps_old_codes_and_weights(tmp_path, monkeypatch):
     captured = {}
-    real_grow = loop._grow_from
+    real_grow = progressive.start_from_previous
 
     def spy(prev, state, state_sh, source, tx):
         new = real_grow(prev, state, state_sh, source, tx)
@@ -41,7 +41,7 @@ def test_growth_2_to_4_keeps_old_codes_and_weights(tmp_path, monkeypatch):
         captured["fresh"] = jax.tree.map(np.asarray, state.params)
         return new
 
-    monkeypatch.setattr(loop, "_grow_from", spy)
+    monkeypatch.setattr(progressive, "start_from_previous", spy)
     train_progressive(_progressive_config(), tmp_path)
     stage0 = load_trained(tmp_path / "stage_0_2videos")
     start = captured["start"]
@@ -63,19 +63,19 @@ def test_growth_2_to_4_keeps_old_codes_and_weights(tmp_path, monkeypatch):
 def test_interrupted_progressive_run_resumes_at_the_right_stage_and_step(tmp_path, monkeypatch):
     config = _progressive_config()
     calls = []
-    real = loop.train_and_evaluate
+    real = progressive.train_and_evaluate
 
-    def interrupted(cfg, workdir, init_from=None):
-        calls.append((workdir.name, init_from and init_from.name))
+    def interrupted(cfg, workdir, init_state=None):
+        calls.append((workdir.name, init_state and init_state.prev_workdir.name))
         if workdir.name == "stage_1_4videos" and len(calls) == 2:
             cfg = cfg.copy_and_resolve_references()
             cfg.train.steps = 2  # "killed" after step 2 of stage 1: checkpoint at 2 exists
-            real(cfg, workdir, init_from)
+            real(cfg, workdir, init_state)
             (workdir / "summary.json").unlink()  # a killed run never wrote its summary
             return {"stopped_at": 2}
-        return real(cfg, workdir, init_from)
+        return real(cfg, workdir, init_state)
 
-    monkeypatch.setattr(loop, "train_and_evaluate", interrupted)
+    monkeypatch.setattr(progressive, "train_and_evaluate", interrupted)
     assert train_progressive(config, tmp_path) == {"stopped_at": 2}
     final = train_progressive(config, tmp_path)  # the same command again
     assert calls == [

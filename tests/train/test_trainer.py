@@ -10,8 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-import inrv_jax.data
 import inrv_jax.train.loop as loop
+import inrv_jax.train.run
 from inrv_jax.checkpoint import CheckpointStore, load_trained
 from inrv_jax.config import ConfigError, apply_overrides, load_config, validate
 from inrv_jax.train.loop import NonFiniteLossError, train_and_evaluate
@@ -63,7 +63,7 @@ def test_interrupted_run_resumes_to_the_same_losses(tmp_path, monkeypatch):
 
 
 def test_injected_nan_stops_with_clear_error_and_last_good_checkpoint(tmp_path, monkeypatch):
-    real = inrv_jax.data.make_loader
+    real = inrv_jax.train.run.make_loader
 
     def poisoned(*args, **kwargs):
         for i, batch in enumerate(real(*args, **kwargs), start=kwargs.get("start_step", 0) + 1):
@@ -71,7 +71,7 @@ def test_injected_nan_stops_with_clear_error_and_last_good_checkpoint(tmp_path, 
                 batch = {**batch, "video": np.full_like(batch["video"], np.nan)}
             yield batch
 
-    monkeypatch.setattr(inrv_jax.data, "make_loader", poisoned)
+    monkeypatch.setattr(inrv_jax.train.run, "make_loader", poisoned)
     with pytest.raises(NonFiniteLossError, match="last good checkpoint"):
         train_and_evaluate(tiny_config(), tmp_path)
     assert CheckpointStore(tmp_path, create=False).steps() == [3]
