@@ -29,42 +29,11 @@ import numpy as np
 from inrv_jax.errors import InputError
 from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 FVD_FRAMES = 16
 # Named when the suite does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
-
-
-def training_videos(trained, num: int | None = None) -> np.ndarray:
-    """The first ``num`` training clips f32[n, T, H, W, 3] in [-1, 1] (the run's data config)."""
-    from inrv_jax.data import source_from_config
-
-    n = trained.latents.shape[0] if num is None else min(num, trained.latents.shape[0])
-    cfg = trained.config.data.copy_and_resolve_references()
-    cfg.num_videos = trained.latents.shape[0]
-    src = source_from_config(cfg)
-    return np.stack([src.load(i) for i in range(n)]).astype(np.float32) / 127.5 - 1.0
-
-
-def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """``num`` unseen clips f32[num, T, H, W, 3] and their paths (see module doc)."""
-    from inrv_jax.data import source_from_config
-    from inrv_jax.tasks.invert import load_videos
-
-    if spec is not None:
-        return load_videos(spec, trained.video_shape, indices=list(range(num)))
-    first = trained.latents.shape[0]
-    cfg = trained.config.data.copy_and_resolve_references()
-    cfg.num_videos = first + num
-    src = source_from_config(cfg)
-    if len(src) < first + num:
-        raise InputError(
-            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on: "
-            f"not enough for {num} held-out videos; pass --heldout SPEC or fewer --heldout-num"
-        )
-    idx = range(first, first + num)
-    videos = np.stack([src.load(i) for i in idx]).astype(np.float32) / 127.5 - 1.0
-    return videos, [src.paths[i] for i in idx]
 
 
 def resample_time(videos: np.ndarray, frames: int) -> np.ndarray:
@@ -116,7 +85,8 @@ def evaluate(
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
-    from inrv_jax.tasks.invert import render, run_task
+    from inrv_jax.tasks.invert import run_task
+    from inrv_jax.tasks.render import render_latents
 
     lp = None
     if lpips:
@@ -128,7 +98,7 @@ def evaluate(
     if heldout_num > 0 and tasks:  # first: a bad --heldout fails before any long work
         heldout = heldout_videos(trained, heldout_num, heldout_spec)
     real = training_videos(trained)
-    recon = render(trained, trained.latents, trained.video_shape)
+    recon = render_latents(trained, trained.latents, trained.video_shape)
     per = video_metrics(recon, real, None, lp)
     report["reconstruction"] = {
         "num_videos": len(real),

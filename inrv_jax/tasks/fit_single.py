@@ -20,6 +20,7 @@ from inrv_jax.coords import make_grid, num_sampled, sample_indices
 from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec, inr_init, render_chunked, render_coords
 from inrv_jax.losses import mse_to_psnr
+from inrv_jax.pixels import to_unit_range
 
 # Named when the fit does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--sample-frac", "a smaller --size", "fewer --frames", "--hidden")
@@ -98,14 +99,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from inrv_jax.data import open_source
-    from inrv_jax.tasks.invert import parse_ints
+    from inrv_jax.data.parsing import parse_ints
     from inrv_jax.video_io import save_video
 
     size = parse_ints(args.size, 2, "--size")
     source = open_source(args.video, frames=args.frames, size=size)
     if not 0 <= args.index < len(source):
         raise InputError(f"--index {args.index}: {args.video} has {len(source)} videos")
-    video = source.load(args.index).astype(np.float32) / 127.5 - 1.0
+    video = to_unit_range(source.load(args.index))
     spec = INRSpec(kind=args.kind, hidden=args.hidden, depth=args.depth)
     params, curve = fit_single(
         video,

@@ -33,13 +33,13 @@ def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int
     Returns:
       (latents f32[num, D], videos f32[num, T, H, W, 3] in model scale, unclipped).
     """
-    from inrv_jax.tasks.invert import render
+    from inrv_jax.tasks.render import render_latents
 
     if num < 1:
         raise InputError(f"--num must be >= 1, got {num}")
     z = np.asarray(sample_latents(jax.random.key(seed), trained.latents, num, mode))
     shape = tuple(shape or trained.video_shape)
-    return z, render(trained, z, shape, batch=batch)
+    return z, render_latents(trained, z, shape, batch=batch)
 
 
 def grid_layout(videos_u8: np.ndarray, cols: int | None = None) -> np.ndarray:
@@ -86,7 +86,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
-    from inrv_jax.tasks.invert import parse_ints
+    from inrv_jax.data.parsing import parse_ints
     from inrv_jax.tasks.render import resolve_shape
 
     tm = load_trained(args.workdir, args.step)

@@ -33,7 +33,8 @@ def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0,
     External videos are inverted together in one vectorized call.
     """
     from inrv_jax.data import DataError, Manifest
-    from inrv_jax.tasks.invert import load_videos, run_task
+    from inrv_jax.tasks.invert import run_task
+    from inrv_jax.tasks.videos import load_videos
 
     manifest = Manifest.from_json(trained.manifest_json)
     n = trained.latents.shape[0]
@@ -75,7 +76,7 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
     Returns:
       (latents f32[P, K, D], videos f32[P, K, T, H, W, 3] model scale, unclipped).
     """
-    from inrv_jax.tasks.invert import render
+    from inrv_jax.tasks.render import render_latents
 
     za, zb = np.atleast_2d(za), np.atleast_2d(zb)
     if method not in INTERPOLATORS:
@@ -87,7 +88,7 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
          for a, b in zip(za, zb, strict=True)]
     )  # fmt: skip
     shape = tuple(shape or trained.video_shape)
-    videos = render(trained, path.reshape(-1, path.shape[-1]), shape)
+    videos = render_latents(trained, path.reshape(-1, path.shape[-1]), shape)
     return path, videos.reshape(*path.shape[:2], *videos.shape[1:])
 
 
@@ -133,7 +134,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
-    from inrv_jax.tasks.invert import parse_ints
+    from inrv_jax.data.parsing import parse_ints
     from inrv_jax.tasks.render import resolve_shape
 
     if len(args.a) != len(args.b):

@@ -28,7 +28,9 @@ import numpy as np
 from inrv_jax.errors import InputError
 from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.inversion import INITS, Observations, invert, observe
+from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+from inrv_jax.tasks.videos import load_videos
 
 # Named when an inversion does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--batch", "--pixels-per-step", "a smaller --render-size")
@@ -144,7 +146,7 @@ def run_task(
         pixels_per_step=pixels_per_step,
     )
     seconds = time.perf_counter() - start
-    recon = render(trained, result.latents, videos.shape[1:4], chunk=chunk)
+    recon = render_latents(trained, result.latents, videos.shape[1:4], chunk=chunk)
     scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
     metrics = video_metrics(recon, videos, scored, lpips)
     return TaskResult(
@@ -157,60 +159,6 @@ def run_task(
         mean_metrics(metrics),
         seconds,
     )
-
-
-def render(trained, latents, shape, chunk: int = 1 << 14, batch: int = 16, times=None):
-    """Latents f32[B, D] -> f32[B, T, H, W, 3], ``batch`` videos per call."""
-    latents = np.asarray(latents, np.float32)
-    outs = []
-    for s in range(0, latents.shape[0], batch):
-        part = latents[s : s + batch]
-        n = part.shape[0]
-        if n < batch and latents.shape[0] > batch:  # keep one compiled shape
-            part = np.concatenate([part, np.zeros((batch - n, part.shape[1]), np.float32)])
-        out = trained.model.render_videos(trained.params, part, shape, chunk, times)
-        outs.append(np.asarray(out)[:n])
-    return np.concatenate(outs)
-
-
-def load_videos(spec: str, shape, *, indices=None, data_dir=None, seed: int = 0):
-    """Videos of a data spec at the model's clip shape.
-
-    Args:
-      spec: any data spec training accepts (file, folder, list, tfds:NAME, built-in).
-      shape: (T, H, W).
-      indices: which videos of the source (default all).
-      seed: built-in generation seed.
-
-    Returns:
-      (f32[B, T, H, W, 3] in [-1, 1], list of B paths).
-    """
-    from inrv_jax.data import open_source
-
-    t, h, w = (int(x) for x in shape)
-    num = None if indices is None else max(indices) + 1
-    src = open_source(spec, frames=t, size=(h, w), data_dir=data_dir, seed=seed, num_videos=num)
-    if indices is None:
-        indices = range(len(src))
-    bad = [i for i in indices if i >= len(src)]
-    if bad:
-        raise InputError(f"{spec} has {len(src)} usable videos; asked for video {bad[0]}")
-    videos = np.stack([src.load(i) for i in indices]).astype(np.float32) / 127.5 - 1.0
-    return videos, [src.paths[i] for i in indices]
-
-
-def parse_ints(text: str | None, n: int | None = None, name: str = "value"):
-    """``"16,16"`` (or ``"16x16"``) -> (16, 16); None stays None. ``InputError`` names ``name``."""
-    if text is None:
-        return None
-    try:
-        vals = tuple(int(x) for x in text.replace("x", ",").split(","))
-    except ValueError:
-        vals = ()
-    if not vals or (n is not None and len(vals) != n):
-        count = f"{n} " if n is not None else ""
-        raise InputError(f"{name} needs {count}comma-separated integers, got {text!r}")
-    return vals
 
 
 def positive_int(text: str) -> int:
@@ -254,6 +202,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
+    from inrv_jax.data.parsing import parse_ints
     from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
     tm = load_trained(args.workdir, args.step)
@@ -302,7 +251,7 @@ def run(args) -> int:
     if args.render_frames or args.render_size:
         t = args.render_frames or shape[0]
         hw = parse_ints(args.render_size, 2, "--render-size") or shape[1:]
-        hi = render(tm, res.latents, (t, *hw))
+        hi = render_latents(tm, res.latents, (t, *hw))
         for i, video in enumerate(hi):
             save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}.mp4", video)
             if args.save_npy:

@@ -1,0 +1,70 @@
+"""The videos the tasks read, as model input: f32[B, T, H, W, 3] in [-1, 1] at a clip shape.
+
+From any data spec (``load_videos``: what ``inrv invert --data`` or an external interpolation
+endpoint names) or from a trained run's own data config (``training_videos``; ``heldout_videos``,
+the clips after the training ones, for evaluation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inrv_jax.data import open_source, source_from_config
+from inrv_jax.errors import InputError
+from inrv_jax.pixels import to_unit_range
+
+
+def load_videos(spec: str, shape, *, indices=None, data_dir=None, seed: int = 0):
+    """Videos of a data spec at the model's clip shape.
+
+    Args:
+      spec: any data spec training accepts (file, folder, list, tfds:NAME, built-in).
+      shape: (T, H, W).
+      indices: which videos of the source (default all).
+      seed: built-in generation seed.
+
+    Returns:
+      (f32[B, T, H, W, 3] in [-1, 1], list of B paths).
+    """
+    t, h, w = (int(x) for x in shape)
+    num = None if indices is None else max(indices) + 1
+    src = open_source(spec, frames=t, size=(h, w), data_dir=data_dir, seed=seed, num_videos=num)
+    if indices is None:
+        indices = range(len(src))
+    bad = [i for i in indices if i >= len(src)]
+    if bad:
+        raise InputError(f"{spec} has {len(src)} usable videos; asked for video {bad[0]}")
+    return _stack(src, indices), [src.paths[i] for i in indices]
+
+
+def training_videos(trained, num: int | None = None) -> np.ndarray:
+    """The first ``num`` training clips f32[n, T, H, W, 3] in [-1, 1] (the run's data config)."""
+    n = trained.latents.shape[0] if num is None else min(num, trained.latents.shape[0])
+    cfg = trained.config.data.copy_and_resolve_references()
+    cfg.num_videos = trained.latents.shape[0]
+    return _stack(source_from_config(cfg), range(n))
+
+
+def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """``num`` clips f32[num, T, H, W, 3] the model never saw, and their paths.
+
+    By default videos ``N .. N+num-1`` of the training data config (N = training videos; for the
+    procedural built-ins these are new random videos); else the first ``num`` videos of ``spec``.
+    """
+    if spec is not None:
+        return load_videos(spec, trained.video_shape, indices=list(range(num)))
+    first = trained.latents.shape[0]
+    cfg = trained.config.data.copy_and_resolve_references()
+    cfg.num_videos = first + num
+    src = source_from_config(cfg)
+    if len(src) < first + num:
+        raise InputError(
+            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on: "
+            f"not enough for {num} held-out videos; pass --heldout SPEC or fewer --heldout-num"
+        )
+    idx = range(first, first + num)
+    return _stack(src, idx), [src.paths[i] for i in idx]
+
+
+def _stack(source, indices) -> np.ndarray:
+    return to_unit_range(np.stack([source.load(i) for i in indices]))
