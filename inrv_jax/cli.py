@@ -1,10 +1,10 @@
 """The `inrv` command.
 
-Each subcommand lives in the module that owns its feature; that module exposes
-`add_arguments(parser)` and `run(args) -> int`, and may name the settings that lower its memory
-in `MEMORY_KNOBS` (quoted when it runs out of memory). Modules are imported only when their
-subcommand runs, so `inrv --help` stays fast and a missing optional extra only breaks
-the subcommand that needs it.
+Each subcommand is a `Command`: a module that defines its command line (`add_arguments(parser)`,
+and `MEMORY_KNOBS`, the settings that lower its memory, quoted when it runs out of memory) and
+a module whose `run(args) -> int` runs it. The first imports no jax, so `inrv --help` and
+`inrv COMMAND --help` answer at once; the second is imported only to run the command, so a
+missing optional extra only breaks the subcommand that needs it.
 
 Errors: a user error (`inrv_jax.errors.UserError`, a full disk, out of memory, an unwritable
 output) prints one line `inrv COMMAND: error: MESSAGE` and exits 2; anything else is a bug and
@@ -16,51 +16,87 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 import traceback
+from typing import NamedTuple
 
 from inrv_jax.errors import as_user_error
 from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 DEBUG_ENV = "INRV_DEBUG"
 
-# name -> (module, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("inrv_jax.train.cli", "train INR-V on a dataset (config file + overrides)"),
-    "data": ("inrv_jax.data.cli", "inspect and validate video data sources"),
-    "fit-single": ("inrv_jax.tasks.fit_single", "fit one INR directly to one video (baseline)"),
-    "render": ("inrv_jax.tasks.render", "render a training video or a latent to npy/mp4/gif/png"),
-    "generate": ("inrv_jax.tasks.generate", "sample novel videos from the latent space"),
-    "interpolate": ("inrv_jax.tasks.interpolate", "interpolate between two videos in latent space"),
-    "invert": ("inrv_jax.tasks.invert", "invert (masked) videos into the latent space"),
-    "evaluate": ("inrv_jax.tasks.evaluate", "standard evaluation suite of a trained model"),
-    "import-official": (
+
+class Command(NamedTuple):
+    arguments: str  # module with add_arguments(parser) [and MEMORY_KNOBS]; imports no jax
+    runs: str  # module with run(args) -> int, imported only to run the command
+    help: str  # one line
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command(
+        "inrv_jax.train.cli",
+        "inrv_jax.train.cli",
+        "train INR-V on a dataset (config file + overrides)",
+    ),
+    "data": Command(
+        "inrv_jax.data.cli", "inrv_jax.data.cli", "inspect and validate video data sources"
+    ),
+    "fit-single": Command(
+        "inrv_jax.tasks.cli.fit_single",
+        "inrv_jax.tasks.fit_single",
+        "fit one INR directly to one video (baseline)",
+    ),
+    "render": Command(
+        "inrv_jax.tasks.cli.render",
+        "inrv_jax.tasks.render",
+        "render a training video or a latent to npy/mp4/gif/png",
+    ),
+    "generate": Command(
+        "inrv_jax.tasks.cli.generate",
+        "inrv_jax.tasks.generate",
+        "sample novel videos from the latent space",
+    ),
+    "interpolate": Command(
+        "inrv_jax.tasks.cli.interpolate",
+        "inrv_jax.tasks.interpolate",
+        "interpolate between two videos in latent space",
+    ),
+    "invert": Command(
+        "inrv_jax.tasks.cli.invert",
+        "inrv_jax.tasks.invert",
+        "invert (masked) videos into the latent space",
+    ),
+    "evaluate": Command(
+        "inrv_jax.tasks.cli.evaluate",
+        "inrv_jax.tasks.evaluate",
+        "standard evaluation suite of a trained model",
+    ),
+    "import-official": Command(
+        "inrv_jax.official.importer",
         "inrv_jax.official.importer",
         "import an official INR-V PyTorch checkpoint",
     ),
 }
 
 
-def _available_commands() -> dict[str, tuple[str, str]]:
-    out = {}
-    for name, (module, help_) in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            out[name] = (module, help_)
-    return out
-
-
 def build_parser() -> argparse.ArgumentParser:
+    """`inrv`'s own parser: the commands and their one-line help. Each command's arguments are
+    parsed by a parser of its own (`command_parser`), so listing the commands imports none."""
     parser = argparse.ArgumentParser(prog="inrv", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--debug", action="store_true", help=f"tracebacks for user errors too (or {DEBUG_ENV}=1)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, help_) in _available_commands().items():
-        p = sub.add_parser(name, help=help_, description=help_)
-        p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+    for name, command in COMMANDS.items():
+        sub.add_parser(name, help=command.help, description=command.help)
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of `inrv NAME ...` (imports the command's arguments module only)."""
+    parser = argparse.ArgumentParser(prog=f"inrv {name}", description=COMMANDS[name].help)
+    importlib.import_module(COMMANDS[name].arguments).add_arguments(parser)
     return parser
 
 
@@ -73,35 +109,32 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
-    commands = _available_commands()
-    name = argv[0] if argv and argv[0] in commands else None
-    module = importlib.import_module(commands[name][0]) if name else None
+    if not argv or argv[0] not in COMMANDS:  # `inrv --help`, no command or an unknown one
+        build_parser().parse_args(argv)  # prints the help or the error, and exits
+        return 2
+    name = argv[0]
+    parser = command_parser(name)
+    knobs = getattr(sys.modules[COMMANDS[name].arguments], "MEMORY_KNOBS", ())
     try:
-        return _dispatch(argv, commands, module)
+        return _run(name, parser, argv[1:])
     except Exception as err:
-        user = as_user_error(err, getattr(module, "MEMORY_KNOBS", ()))
+        user = as_user_error(err, knobs)
         if user is None:  # a bug: the traceback is the report
             raise
         if debug:
             traceback.print_exception(err)
         message = " ".join(str(user).split())
-        print(f"inrv{' ' + name if name else ''}: error: {message}", file=sys.stderr)
+        print(f"inrv {name}: error: {message}", file=sys.stderr)
         return 2
 
 
-def _dispatch(argv: list[str], commands, module) -> int:
-    # Import only the module of the requested subcommand when one is named.
-    if module is not None:
-        parser = argparse.ArgumentParser(prog=f"inrv {argv[0]}", description=commands[argv[0]][1])
-        module.add_arguments(parser)
-        if argv[0] == "train":  # --config.key=value overrides are free-form
-            args, rest = parser.parse_known_args(argv[1:])
-            args.overrides = rest
-        else:
-            args = parser.parse_args(argv[1:])
-        return int(module.run(args) or 0)
-    args = build_parser().parse_args(argv)
-    return int(importlib.import_module(args._module).run(args) or 0)
+def _run(name: str, parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    if name == "train":  # --config.key=value overrides are free-form
+        args, rest = parser.parse_known_args(argv)
+        args.overrides = rest
+    else:
+        args = parser.parse_args(argv)
+    return int(importlib.import_module(COMMANDS[name].runs).run(args) or 0)
 
 
 if __name__ == "__main__":

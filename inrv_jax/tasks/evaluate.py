@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import time
@@ -26,14 +25,18 @@ import time
 import jax
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
 from inrv_jax.errors import InputError
+from inrv_jax.metrics import fvd as fvd_metric
+from inrv_jax.metrics.lpips import load_lpips
+from inrv_jax.tasks.generate import generate
+from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
+from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 FVD_FRAMES = 16
-# Named when the suite does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
 
 
 def resample_time(videos: np.ndarray, frames: int) -> np.ndarray:
@@ -48,9 +51,6 @@ def resample_time(videos: np.ndarray, frames: int) -> np.ndarray:
 
 def fvd_section(trained, num: int, seed: int = 0, batch: int = 8, log=print) -> dict:
     """FVD of ``num`` random-interpolated samples vs up to ``num`` training clips."""
-    from inrv_jax.metrics.fvd import compute_fvd, load_i3d
-    from inrv_jax.tasks.generate import generate
-
     real = training_videos(trained, num)
     _, fake = generate(trained, "random-interpolated", num, seed=seed)
     t = real.shape[1]
@@ -65,7 +65,8 @@ def fvd_section(trained, num: int, seed: int = 0, batch: int = 8, log=print) -> 
     if len(real) < 2 or num < 2:
         return {"name": name, "value": None, "note": "FVD needs at least 2 clips per set"}
     start = time.perf_counter()
-    value = compute_fvd(real, np.clip(fake, -1, 1), batch_size=batch, i3d=load_i3d())
+    i3d = fvd_metric.load_i3d()
+    value = fvd_metric.compute_fvd(real, np.clip(fake, -1, 1), batch_size=batch, i3d=i3d)
     log(f"{name}: {value:.2f} ({note}; {time.perf_counter() - start:.0f} s)")
     return {"name": name, "value": value, "num_fake": num, "num_real": len(real), "note": note}
 
@@ -85,13 +86,8 @@ def evaluate(
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
-    from inrv_jax.tasks.invert import run_task
-    from inrv_jax.tasks.render import render_latents
-
     lp = None
     if lpips:
-        from inrv_jax.metrics.lpips import load_lpips
-
         lp = load_lpips("vgg16")
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
@@ -183,26 +179,7 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
-    p.add_argument("--out", default=None, help="output directory (default WORKDIR/eval)")
-    p.add_argument("--heldout", default=None, help="data spec of held-out videos")
-    p.add_argument("--heldout-num", type=int, default=8)
-    p.add_argument("--tasks", default=",".join(HELDOUT_TASKS), help="comma-separated")
-    p.add_argument("--steps", type=int, default=300, help="inversion steps")
-    p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--init", default="mean", choices=("zeros", "normal", "mean", "nearest"))
-    p.add_argument(
-        "--fvd-samples", type=int, default=16, help="0 skips FVD; 2048 = fvd2048_16f protocol"
-    )
-    p.add_argument("--no-lpips", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
-
-
 def run(args) -> int:
-    from inrv_jax.checkpoint import load_trained
-
     tasks = [t for t in args.tasks.split(",") if t]
     unknown = sorted(set(tasks) - set(HELDOUT_TASKS))
     if unknown:

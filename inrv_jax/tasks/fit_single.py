@@ -6,7 +6,6 @@ prints and writes PSNR against steps (``--out DIR``: psnr.json, recon.mp4/gif/np
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import time
@@ -17,13 +16,13 @@ import numpy as np
 import optax
 
 from inrv_jax.coords import make_grid, num_sampled, sample_indices
+from inrv_jax.data import open_source
+from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec, inr_init, render_chunked, render_coords
 from inrv_jax.losses import mse_to_psnr
 from inrv_jax.pixels import to_unit_range
-
-# Named when the fit does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("--sample-frac", "a smaller --size", "fewer --frames", "--hidden")
+from inrv_jax.video_io import save_video
 
 
 def fit_single(
@@ -82,26 +81,7 @@ def fit_single(
     return params, curve
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video", help="a data spec naming one video (file, frame folder, built-in)")
-    p.add_argument("--index", type=int, default=0, help="which video of the spec (default 0)")
-    p.add_argument("--frames", type=int, default=25)
-    p.add_argument("--size", default="100,100", help="H,W")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--sample-frac", type=float, default=1.0)
-    p.add_argument("--kind", default="relu_pe", choices=("relu_pe", "siren"))
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--eval-every", type=int, default=100)
-    p.add_argument("--out", default=None, help="directory for psnr.json and the reconstruction")
-
-
 def run(args) -> int:
-    from inrv_jax.data import open_source
-    from inrv_jax.data.parsing import parse_ints
-    from inrv_jax.video_io import save_video
-
     size = parse_ints(args.size, 2, "--size")
     source = open_source(args.video, frames=args.frames, size=size)
     if not 0 <= args.index < len(source):

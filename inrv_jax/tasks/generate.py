@@ -8,18 +8,18 @@ frames of every sample, one row per sample), ``grid.gif`` (animated tiles) and `
 
 from __future__ import annotations
 
-import argparse
 import math
 import pathlib
 
 import jax
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
-from inrv_jax.latent_space import GENERATION_MODES, sample_latents
-
-# Named when generation does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("a smaller --size", "fewer --frames")
+from inrv_jax.latent_space import sample_latents
+from inrv_jax.tasks.render import render_latents, resolve_shape
+from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
 def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int = 16):
@@ -33,8 +33,6 @@ def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int
     Returns:
       (latents f32[num, D], videos f32[num, T, H, W, 3] in model scale, unclipped).
     """
-    from inrv_jax.tasks.render import render_latents
-
     if num < 1:
         raise InputError(f"--num must be >= 1, got {num}")
     z = np.asarray(sample_latents(jax.random.key(seed), trained.latents, num, mode))
@@ -53,8 +51,6 @@ def grid_layout(videos_u8: np.ndarray, cols: int | None = None) -> np.ndarray:
 
 def write_outputs(out, videos: np.ndarray, fps: int = 8, prefix: str = "sample") -> list:
     """Write one mp4 per video and grid.png / grid.gif. Returns the written paths."""
-    from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
-
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [save_video(out / f"{prefix}_{i:03d}.mp4", v, fps) for i, v in enumerate(videos)]
@@ -67,28 +63,10 @@ def write_outputs(out, videos: np.ndarray, fps: int = 8, prefix: str = "sample")
 
 def _storyboard(u8: np.ndarray) -> np.ndarray:
     """u8[N, T, H, W, 3] -> one image u8[N*(H+2)-2, T*(W+2)-2, 3]: rows = videos, cols = frames."""
-    from inrv_jax.video_io import tile_grid
-
     return tile_grid(u8[:, :, None])[0]
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
-    p.add_argument("--mode", default="random-interpolated", choices=GENERATION_MODES)
-    p.add_argument("--num", type=int, default=16)
-    p.add_argument("--frames", type=int, default=None, help="T (default: training frames)")
-    p.add_argument("--size", default=None, help="H,W (default: training size)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fps", type=int, default=8)
-    p.add_argument("--out", required=True, help="output directory")
-
-
 def run(args) -> int:
-    from inrv_jax.checkpoint import load_trained
-    from inrv_jax.data.parsing import parse_ints
-    from inrv_jax.tasks.render import resolve_shape
-
     tm = load_trained(args.workdir, args.step)
     shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
     z, videos = generate(tm, args.mode, args.num, shape, args.seed)

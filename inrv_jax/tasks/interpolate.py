@@ -13,18 +13,22 @@ CLI: ``inrv interpolate --workdir DIR --a A --b B [--a A2 --b B2 ...] --steps K
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.data import DataError, Manifest
+from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
+from inrv_jax.tasks.invert import run_task
+from inrv_jax.tasks.render import render_latents, resolve_shape
+from inrv_jax.tasks.videos import load_videos
+from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
 
 GRID_SUFFIXES = (".gif", ".mp4", ".png", ".npy")
-# Named when an interpolation grid does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("a smaller --size", "fewer --frames", "fewer --steps")
 
 
 def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0, log=print):
@@ -32,10 +36,6 @@ def resolve_endpoints(trained, names, *, invert_steps: int = 300, seed: int = 0,
 
     External videos are inverted together in one vectorized call.
     """
-    from inrv_jax.data import DataError, Manifest
-    from inrv_jax.tasks.invert import run_task
-    from inrv_jax.tasks.videos import load_videos
-
     manifest = Manifest.from_json(trained.manifest_json)
     n = trained.latents.shape[0]
     out: list = [None] * len(names)
@@ -76,8 +76,6 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
     Returns:
       (latents f32[P, K, D], videos f32[P, K, T, H, W, 3] model scale, unclipped).
     """
-    from inrv_jax.tasks.render import render_latents
-
     za, zb = np.atleast_2d(za), np.atleast_2d(zb)
     if method not in INTERPOLATORS:
         raise InputError(f"--method {method!r}: choose one of {sorted(INTERPOLATORS)}")
@@ -94,8 +92,6 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
 
 def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
     """Write the grid f32[P, K, T, H, W, 3] to OUT (.gif/.mp4 animated + a .png, .png, .npy)."""
-    from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
-
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
@@ -117,26 +113,7 @@ def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
     return [*written, png]
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
-    p.add_argument("--a", action="append", required=True, help="start: index, path or video")
-    p.add_argument("--b", action="append", required=True, help="end (one --b per --a)")
-    p.add_argument("--steps", type=int, default=8, help="K columns, endpoints included")
-    p.add_argument("--method", default="slerp", choices=sorted(INTERPOLATORS))
-    p.add_argument("--frames", type=int, default=None)
-    p.add_argument("--size", default=None, help="H,W")
-    p.add_argument("--invert-steps", type=int, default=300, help="for external videos")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fps", type=int, default=8)
-    p.add_argument("--out", required=True, help="FILE.gif | .mp4 | .png | .npy")
-
-
 def run(args) -> int:
-    from inrv_jax.checkpoint import load_trained
-    from inrv_jax.data.parsing import parse_ints
-    from inrv_jax.tasks.render import resolve_shape
-
     if len(args.a) != len(args.b):
         raise InputError(f"give one --b per --a (got {len(args.a)} --a and {len(args.b)} --b)")
     if pathlib.Path(args.out).suffix.lower() not in GRID_SUFFIXES:  # before any work

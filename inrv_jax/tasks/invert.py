@@ -15,7 +15,6 @@ writes ``metrics.json`` (per-video and mean PSNR/SSIM/LPIPS over all and unobser
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
@@ -25,15 +24,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
+from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.tasks import masks as masks_lib
-from inrv_jax.tasks.inversion import INITS, Observations, invert, observe
+from inrv_jax.tasks.inversion import Observations, invert, observe
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import load_videos
-
-# Named when an inversion does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("--batch", "--pixels-per-step", "a smaller --render-size")
+from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
 @dataclasses.dataclass
@@ -161,50 +161,7 @@ def run_task(
     )
 
 
-def positive_int(text: str) -> int:
-    """argparse type of counts (steps, batch sizes, videos)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", required=True, help="training workdir (checkpoints/)")
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
-    p.add_argument("--data", required=True, help="data spec of the videos to invert")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--data-seed", type=int, default=0, help="seed of built-in data")
-    p.add_argument("--indices", default=None, help="e.g. 0,1,2 (default: every video)")
-    p.add_argument("--first", type=int, default=None, help="with --num: videos FIRST..FIRST+NUM-1")
-    p.add_argument("--num", type=int, default=None)
-    p.add_argument("--task", default="all", choices=tuple(masks_lib.TASKS))
-    p.add_argument("--mask", default=None, help="user mask .npy ([T,H,W] bool or flat indices)")
-    p.add_argument("--future-frames", type=int, default=masks_lib.DEFAULT_FUTURE_FRAMES)
-    p.add_argument("--sparse-frac", type=float, default=masks_lib.DEFAULT_SPARSE_FRAC)
-    p.add_argument("--box", default=None, help="hidden box t0,t1,y0,y1,x0,x1 (task box)")
-    p.add_argument("--low-size", default=None, help="h,w observed by super-resolution")
-    p.add_argument("--steps", type=positive_int, default=300)
-    p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--init", default="mean", choices=INITS)
-    p.add_argument("--batch", type=positive_int, default=16, help="videos inverted at once")
-    p.add_argument("--pixels-per-step", type=positive_int, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
-    p.add_argument("--render-size", default=None, help="also render at H',W'")
-    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (faster)")
-    p.add_argument("--save-npy", action="store_true", help="also write raw float32 .npy videos")
-    p.add_argument("--out", required=True, help="output directory")
-
-
 def run(args) -> int:
-    from inrv_jax.checkpoint import load_trained
-    from inrv_jax.data.parsing import parse_ints
-    from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
-
     tm = load_trained(args.workdir, args.step)
     shape = tm.video_shape
     indices = parse_ints(args.indices, name="--indices")
@@ -221,8 +178,6 @@ def run(args) -> int:
         task = "mask"
     lpips = None
     if not args.no_lpips:
-        from inrv_jax.metrics.lpips import load_lpips
-
         lpips = load_lpips("vgg16")
     res = run_task(
         tm,

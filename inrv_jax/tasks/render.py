@@ -8,15 +8,14 @@ upsampling and super-resolution for free (the INR is continuous).
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
-
-# Named when a render does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("a smaller --size", "fewer --frames")
+from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
 
 
 def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
@@ -75,22 +74,7 @@ def render_latents(trained, latents, shape, chunk: int = 1 << 14, batch: int = 1
     return np.concatenate(outs)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
-    p.add_argument("--index", type=int, default=None, help="training video (its learned latent)")
-    p.add_argument("--latent", default=None, help="a latent .npy (f32[D])")
-    p.add_argument("--frames", type=int, default=None, help="T (default: training frames)")
-    p.add_argument("--size", default=None, help="H,W (default: training size)")
-    p.add_argument("--fps", type=int, default=8)
-    p.add_argument("--out", required=True, help="OUT.npy | .mp4 | .gif | .png")
-
-
 def run(args) -> int:
-    from inrv_jax.checkpoint import load_trained
-    from inrv_jax.data.parsing import parse_ints
-    from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
-
     if pathlib.Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"--out {args.out} must end in one of {', '.join(VIDEO_SUFFIXES)}")
     tm = load_trained(args.workdir, args.step)

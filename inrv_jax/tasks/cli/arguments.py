@@ -1,0 +1,35 @@
+"""Arguments several task commands take, and argparse types of their own."""
+
+from __future__ import annotations
+
+import argparse
+
+# The names of registries that live in modules importing jax, spelled again here for the
+# command lines; tests/test_cli_help.py checks that each equals the library's own.
+INITS = ("zeros", "normal", "mean", "nearest")  # inrv_jax.tasks.inversion.INITS
+GENERATION_MODES = ("random", "random-interpolated")  # inrv_jax.latent_space.GENERATION_MODES
+INTERPOLATION_METHODS = ("lerp", "slerp")  # sorted(inrv_jax.latent_space.INTERPOLATORS)
+INR_KINDS = ("relu_pe", "siren")  # inrv_jax.inr.KINDS
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts (steps, batch sizes, videos)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def add_checkpoint_arguments(p: argparse.ArgumentParser) -> None:
+    """--workdir and --step: the checkpoint a task reads."""
+    p.add_argument("--workdir", required=True, help="training workdir (checkpoints/)")
+    p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
+
+
+def add_shape_arguments(p: argparse.ArgumentParser) -> None:
+    """--frames and --size: a clip shape other than the training one (the INR is continuous)."""
+    p.add_argument("--frames", type=int, default=None, help="T (default: training frames)")
+    p.add_argument("--size", default=None, help="H,W (default: training size)")

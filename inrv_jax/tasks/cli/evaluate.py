@@ -1,0 +1,27 @@
+"""Arguments of ``inrv evaluate`` (run by ``inrv_jax.tasks.evaluate.run``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments
+from inrv_jax.tasks.masks import HELDOUT_TASKS
+
+# Named when the suite does not fit in memory (inrv_jax.cli).
+MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_checkpoint_arguments(p)
+    p.add_argument("--out", default=None, help="output directory (default WORKDIR/eval)")
+    p.add_argument("--heldout", default=None, help="data spec of held-out videos")
+    p.add_argument("--heldout-num", type=int, default=8)
+    p.add_argument("--tasks", default=",".join(HELDOUT_TASKS), help="comma-separated")
+    p.add_argument("--steps", type=int, default=300, help="inversion steps")
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--init", default="mean", choices=INITS)
+    p.add_argument(
+        "--fvd-samples", type=int, default=16, help="0 skips FVD; 2048 = fvd2048_16f protocol"
+    )
+    p.add_argument("--no-lpips", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
