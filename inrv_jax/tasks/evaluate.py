@@ -86,22 +86,12 @@ def evaluate(
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
-    lp = None
-    if lpips:
-        lp = load_lpips("vgg16")
+    lp = load_lpips("vgg16") if lpips else None
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
     if heldout_num > 0 and tasks:  # first: a bad --heldout fails before any long work
         heldout = heldout_videos(trained, heldout_num, heldout_spec)
-    real = training_videos(trained)
-    recon = render_latents(trained, trained.latents, trained.video_shape)
-    per = video_metrics(recon, real, None, lp)
-    report["reconstruction"] = {
-        "num_videos": len(real),
-        "mean": mean_metrics(per),
-        "per_video": per,
-    }
-    log(f"reconstruction ({len(real)} training videos): {_fmt(report['reconstruction']['mean'])}")
+    report["reconstruction"] = reconstruction_section(trained, lp, log)
     report["fvd"] = (
         fvd_section(trained, fvd_samples, seed, log=log)
         if fvd_samples > 0
@@ -110,20 +100,10 @@ def evaluate(
     report["tasks"] = {}
     if heldout is not None:
         videos, paths = heldout
-        t = videos.shape[1]
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
-        for task in tasks:
-            kw = get_task(task).heldout_options(t)
-            res = run_task(
-                trained, videos, task, steps=steps, lr=lr, init=init, seed=seed, lpips=lp, **kw
-            )
-            report["tasks"][task] = {
-                "mean": res.summary,
-                "per_video": res.metrics,
-                "seconds": res.seconds,
-                **kw,
-            }
-            log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
+        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed}
+        report["tasks"] = {task: task_section(trained, videos, task, lp, log, **inversion)
+                           for task in tasks}  # fmt: skip
     report["settings"] = {
         "steps": steps,
         "lr": lr,
@@ -135,6 +115,25 @@ def evaluate(
         "devices": len(jax.devices()),
     }
     return report
+
+
+def reconstruction_section(trained, lpips=None, log=print) -> dict:
+    """Metrics of the training videos rendered from their learned latents."""
+    real = training_videos(trained)
+    recon = render_latents(trained, trained.latents, trained.video_shape)
+    per = video_metrics(recon, real, None, lpips)
+    mean = mean_metrics(per)
+    log(f"reconstruction ({len(real)} training videos): {_fmt(mean)}")
+    return {"num_videos": len(real), "mean": mean, "per_video": per}
+
+
+def task_section(trained, videos, task: str, lpips=None, log=print, **inversion) -> dict:
+    """One held-out task on ``videos`` f32[B, T, H, W, 3], with the task's held-out options
+    (recorded next to its scores). ``inversion``: steps, lr, init, seed of ``run_task``."""
+    options = get_task(task).heldout_options(videos.shape[1])
+    res = run_task(trained, videos, task, lpips=lpips, **inversion, **options)
+    log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
+    return {"mean": res.summary, "per_video": res.metrics, "seconds": res.seconds, **options}
 
 
 def _fmt(mean: dict) -> str:

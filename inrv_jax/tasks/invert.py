@@ -163,22 +163,12 @@ def run_task(
 
 def run(args) -> int:
     tm = load_trained(args.workdir, args.step)
-    shape = tm.video_shape
-    indices = parse_ints(args.indices, name="--indices")
-    if indices is None and args.num is not None:
-        indices = tuple(range(args.first or 0, (args.first or 0) + args.num))
-    videos, paths = load_videos(
-        args.data, shape, indices=indices, data_dir=args.data_dir, seed=args.data_seed
-    )
-    mask = masks_lib.load_mask(args.mask, shape) if args.mask else None
-    task = args.task
+    videos, paths = _load_videos(args, tm.video_shape)
+    task, mask = args.task, masks_lib.load_mask(args.mask, tm.video_shape) if args.mask else None
     if mask is not None:
         if task not in ("all", "mask"):
             raise InputError(f"--mask replaces the task's mask; drop --task {task} or --mask")
         task = "mask"
-    lpips = None
-    if not args.no_lpips:
-        lpips = load_lpips("vgg16")
     res = run_task(
         tm,
         videos,
@@ -188,7 +178,7 @@ def run(args) -> int:
         init=args.init,
         batch=args.batch,
         seed=args.seed,
-        lpips=lpips,
+        lpips=None if args.no_lpips else load_lpips("vgg16"),
         pixels_per_step=args.pixels_per_step,
         future_frames=args.future_frames,
         sparse_frac=args.sparse_frac,
@@ -197,28 +187,50 @@ def run(args) -> int:
         low_size=parse_ints(args.low_size, 2, "--low-size"),
     )
     out = pathlib.Path(args.out)
+    _write_videos(out, tm, res, videos, args)
+    _write_metrics(out / "metrics.json", tm.step, res, paths, args)
+    summary = ", ".join(f"{k} {v:.4g}" for k, v in res.summary.items() if v is not None)
+    print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s; {summary}")
+    print(f"wrote {out}/metrics.json, latents.npy, recon/*.mp4, compare.gif/png")
+    return 0
+
+
+def _load_videos(args, shape):
+    """The videos --data, --indices or --first/--num name: (f32[B, T, H, W, 3], B paths)."""
+    indices = parse_ints(args.indices, name="--indices")
+    if indices is None and args.num is not None:
+        indices = tuple(range(args.first or 0, (args.first or 0) + args.num))
+    return load_videos(
+        args.data, shape, indices=indices, data_dir=args.data_dir, seed=args.data_seed
+    )
+
+
+def _write_videos(out: pathlib.Path, trained, res: TaskResult, videos, args) -> None:
+    """latents.npy, recon/NNNN.mp4 (+ .npy; + the --render-frames/--render-size rendering) and
+    compare.gif/png (rows: videos; columns: target, what was observed, reconstruction)."""
     (out / "recon").mkdir(parents=True, exist_ok=True)
     np.save(out / "latents.npy", res.latents)
+    suffixes = (".mp4", ".npy") if args.save_npy else (".mp4",)
     for i, video in enumerate(res.recon):
-        save_video(out / "recon" / f"{i:04d}.mp4", video)
-        if args.save_npy:
-            save_video(out / "recon" / f"{i:04d}.npy", video)
+        for suffix in suffixes:
+            save_video(out / "recon" / f"{i:04d}{suffix}", video)
     if args.render_frames or args.render_size:
-        t = args.render_frames or shape[0]
-        hw = parse_ints(args.render_size, 2, "--render-size") or shape[1:]
-        hi = render_latents(tm, res.latents, (t, *hw))
-        for i, video in enumerate(hi):
-            save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}.mp4", video)
-            if args.save_npy:
-                save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}.npy", video)
+        t = args.render_frames or trained.video_shape[0]
+        hw = parse_ints(args.render_size, 2, "--render-size") or trained.video_shape[1:]
+        for i, video in enumerate(render_latents(trained, res.latents, (t, *hw))):
+            for suffix in suffixes:
+                save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}{suffix}", video)
     rows = slice(0, 8)
     grid = np.stack([videos[rows], res.prepared.observed_view[rows], res.recon[rows]], axis=1)
     frames = tile_grid(to_uint8(grid))
     write_gif(out / "compare.gif", frames)
     write_png(out / "compare.png", np.concatenate(list(frames), axis=1))
+
+
+def _write_metrics(path: pathlib.Path, step: int, res: TaskResult, paths, args) -> None:
     report = {
         "task": res.task,
-        "checkpoint_step": tm.step,
+        "checkpoint_step": step,
         "data": args.data,
         "settings": {"steps": args.steps, "lr": args.lr, "init": args.init, "batch": args.batch},
         "seconds": res.seconds,
@@ -227,8 +239,4 @@ def run(args) -> int:
             {"path": p, **{k: v[i] for k, v in res.metrics.items()}} for i, p in enumerate(paths)
         ],
     }
-    (out / "metrics.json").write_text(json.dumps(jsonable(report), indent=1))
-    summary = ", ".join(f"{k} {v:.4g}" for k, v in res.summary.items() if v is not None)
-    print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s; {summary}")
-    print(f"wrote {out}/metrics.json, latents.npy, recon/*.mp4, compare.gif/png")
-    return 0
+    path.write_text(json.dumps(jsonable(report), indent=1))
