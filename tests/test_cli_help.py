@@ -26,17 +26,9 @@ else:
 heavy = [m for m in {heavy!r} if m in sys.modules]
 assert not heavy, heavy
 """
-# inrv_jax/data/__init__.py imports data.pipeline, whose `import grain` imports jax and orbax:
-# no module of the data package (its cli included) can be imported without them.
-DATA_PACKAGE = pytest.mark.xfail(
-    strict=True, reason="inrv_jax.data's __init__ imports grain (jax, orbax)"
-)
 
 
-@pytest.mark.parametrize(
-    "command",
-    [None, *(pytest.param(n, marks=DATA_PACKAGE) if n == "data" else n for n in COMMANDS)],
-)
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_imports_no_jax(command):
     argv = ["--help"] if command is None else [command, "--help"]
     proc = subprocess.run(

@@ -21,10 +21,11 @@ tests/data/test_layering.py holds the same list and enforces it):
   cli                           `inrv data ...`
 """
 
+import importlib
+
 from inrv_jax.data.errors import DataError
 from inrv_jax.data.manifest import Manifest, ManifestEntry
 from inrv_jax.data.options import ClipOptions
-from inrv_jax.data.pipeline import make_loader
 from inrv_jax.data.preprocess import Preprocess
 from inrv_jax.data.sources import VideoSource, open_source, source_from_config
 from inrv_jax.pixels import to_unit_range
@@ -41,3 +42,11 @@ __all__ = [
     "source_from_config",
     "to_unit_range",
 ]
+
+
+def __getattr__(name: str):
+    # ``make_loader`` is loaded on first use: its module imports grain, which imports jax and
+    # orbax, and ``inrv data --help`` (or anything importing a data module) should not pay that.
+    if name == "make_loader":
+        return importlib.import_module("inrv_jax.data.pipeline").make_loader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
