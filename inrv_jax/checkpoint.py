@@ -41,6 +41,7 @@ import orbax.checkpoint as ocp
 
 from inrv_jax.errors import DiskFullError, UserError, disk_full, human_bytes
 from inrv_jax.model import make_model
+from inrv_jax.sharding import any_process
 from inrv_jax.state import make_init_fn, make_optimizer
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,6 @@ def _quiet_orphaned_io() -> None:
 
     hook._inrv_quiet = True
     sys.unraisablehook = hook
-
-
-def _any_process(flag: bool) -> bool:
-    if jax.process_count() == 1:
-        return flag
-    from jax.experimental import multihost_utils
-
-    return bool(np.any(multihost_utils.process_allgather(np.array([flag]))))
 
 
 def _dir_bytes(path: pathlib.Path) -> int:
@@ -180,7 +173,7 @@ class CheckpointStore:
             self._purge_deleted()
         self.size_hint = tree_bytes((state, latents)) + len(json.dumps(meta))
         needed, free = self.checkpoint_bytes(), shutil.disk_usage(self.directory).free
-        if _any_process(free < needed):
+        if any_process(free < needed):
             raise self.disk_full_error(
                 f"saving the checkpoint of step {step} was not started", step
             )
