@@ -60,6 +60,20 @@ def tile_grid(videos: np.ndarray, pad: int = 2) -> np.ndarray:
     return out
 
 
+def write_animation(base, frames: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
+    """Write a picture video u8[T, H, W, 3] as BASE.mp4, BASE.gif and BASE.png (its first frame).
+
+    ``base`` is a path without suffix (a dot in it is kept). Returns the three paths.
+    """
+    base = pathlib.Path(base)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.parent / f"{base.name}{s}" for s in (".mp4", ".gif", ".png")]
+    write_mp4(paths[0], frames, fps)
+    write_gif(paths[1], frames, fps)
+    write_png(paths[2], frames[0])
+    return paths
+
+
 def save_video(path, video: np.ndarray, fps: int = 8) -> pathlib.Path:
     """Save a model-scale video f32[T, H, W, 3] by suffix.
 

@@ -2,8 +2,10 @@
 ``random-interpolated``; see ``inrv_jax.latent_space``).
 
 CLI: ``inrv generate --workdir DIR --mode random|random-interpolated --num N --out DIR
-[--frames T --size H,W --seed S]`` writes ``sample_NNN.mp4``, ``grid.png`` (first frames… all
-frames of every sample, one row per sample), ``grid.gif`` (animated tiles) and ``latents.npy``.
+[--frames T] [--size H,W | --scale S] [--seed S]`` writes ``sample_NNN_4x.mp4``, ``grid_4x.png``
+(all frames of every sample, one row per sample), ``grid_4x.gif`` (animated tiles) and
+``latents.npy``. Pictures are rendered at S × the training height and width (S = 4 by default, the
+``_4x`` in their names) or at --size (then the names carry no scale).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import sample_latents
-from inrv_jax.tasks.render import render_latents, resolve_shape
+from inrv_jax.pictures import scale_tag
+from inrv_jax.tasks.render import picture_shape, render_latents, scale_note
 from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
@@ -49,16 +52,22 @@ def grid_layout(videos_u8: np.ndarray, cols: int | None = None) -> np.ndarray:
     return np.concatenate([videos_u8, pad]).reshape(rows, cols, *videos_u8.shape[1:])
 
 
-def write_outputs(out, videos: np.ndarray, fps: int = 8, prefix: str = "sample") -> list:
-    """Write one mp4 per video and grid.png / grid.gif. Returns the written paths."""
+def write_outputs(
+    out, videos: np.ndarray, fps: int = 8, prefix: str = "sample", scale: int = 1
+) -> list:
+    """Write one mp4 per video and grid.png / grid.gif; names carry ``scale``, the videos'
+    size relative to the training size (``sample_000_4x.mp4``, ``grid_4x.png`` for 4).
+    Returns the written paths."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [save_video(out / f"{prefix}_{i:03d}.mp4", v, fps) for i, v in enumerate(videos)]
+    tag = scale_tag(scale)
+    paths = [save_video(out / f"{prefix}_{i:03d}{tag}.mp4", v, fps) for i, v in enumerate(videos)]
     u8 = to_uint8(videos)
     # png: one row per sample, its frames left to right (a storyboard); gif: animated tiles.
-    write_png(out / "grid.png", _storyboard(u8))
-    write_gif(out / "grid.gif", tile_grid(grid_layout(u8)), fps)
-    return [*paths, out / "grid.png", out / "grid.gif"]
+    png, gif = out / f"grid{tag}.png", out / f"grid{tag}.gif"
+    write_png(png, _storyboard(u8))
+    write_gif(gif, tile_grid(grid_layout(u8)), fps)
+    return [*paths, png, gif]
 
 
 def _storyboard(u8: np.ndarray) -> np.ndarray:
@@ -68,10 +77,11 @@ def _storyboard(u8: np.ndarray) -> np.ndarray:
 
 def run(args) -> int:
     tm = load_trained(args.workdir, args.step)
-    shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
+    size = parse_ints(args.size, 2, "--size")
+    shape, scale = picture_shape(tm, args.frames, size, args.scale)
     z, videos = generate(tm, args.mode, args.num, shape, args.seed)
     out = pathlib.Path(args.out)
-    write_outputs(out, videos, args.fps)
+    write_outputs(out, videos, args.fps, scale=scale)
     np.save(out / "latents.npy", z)
-    print(f"wrote {args.num} {args.mode} samples ({shape[0]}×{shape[1]}×{shape[2]}) to {out}")
+    print(f"wrote {args.num} {args.mode} samples ({scale_note(shape, scale)}) to {out}")
     return 0

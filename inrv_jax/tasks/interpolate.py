@@ -7,8 +7,10 @@ An endpoint is a training video (its index, or its path as listed in the checkpo
 plain inversion task.
 
 CLI: ``inrv interpolate --workdir DIR --a A --b B [--a A2 --b B2 ...] --steps K
-[--method slerp|lerp --frames T --size H,W] --out FILE.gif|.mp4|.png|.npy``
-(.gif/.mp4 also write FILE.png, the grid's first frames; .npy keeps f32[P, K, T, H, W, 3]).
+[--method slerp|lerp --frames T] [--size H,W | --scale S] --out FILE.gif|.mp4|.png|.npy``
+(.gif/.mp4 also write FILE.png, the grid's first frames; .npy keeps f32[P, K, T, H, W, 3] at the
+training size or --size). Pictures are rendered at S × the training height and width (S = 4 by
+default) or at --size, under a caption row that says which.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from inrv_jax.data import DataError, Manifest
 from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
+from inrv_jax.pictures import caption
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import render_latents, resolve_shape
+from inrv_jax.tasks.render import output_shape, render_latents, scale_note
 from inrv_jax.tasks.videos import load_videos
 from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
 
@@ -90,8 +93,9 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
     return path, videos.reshape(*path.shape[:2], *videos.shape[1:])
 
 
-def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
-    """Write the grid f32[P, K, T, H, W, 3] to OUT (.gif/.mp4 animated + a .png, .png, .npy)."""
+def save_grid(out, videos: np.ndarray, fps: int = 8, title: str | None = None):
+    """Write the grid f32[P, K, T, H, W, 3] to OUT (.gif/.mp4 animated + a .png, .png, .npy);
+    pictures get ``title`` as a caption row above the grid. Returns the written paths."""
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
@@ -99,6 +103,8 @@ def save_grid(out, videos: np.ndarray, fps: int = 8) -> list[pathlib.Path]:
         np.save(out, np.asarray(videos, np.float32))
         return [out]
     frames = tile_grid(to_uint8(videos))  # [T, rows, cols, 3]
+    if title:
+        frames = caption(frames, title)
     written = []
     if suffix == ".gif":
         write_gif(out, frames, fps)
@@ -119,12 +125,14 @@ def run(args) -> int:
     if pathlib.Path(args.out).suffix.lower() not in GRID_SUFFIXES:  # before any work
         raise InputError(f"--out {args.out} must end in {', '.join(GRID_SUFFIXES)}")
     tm = load_trained(args.workdir, args.step)
+    size = parse_ints(args.size, 2, "--size")
+    shape, scale = output_shape(tm, args.out, args.frames, size, args.scale)
     z = resolve_endpoints(tm, [*args.a, *args.b], invert_steps=args.invert_steps, seed=args.seed)
     za, zb = z[: len(args.a)], z[len(args.a) :]
-    shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
     _, videos = interpolate(tm, za, zb, args.steps, args.method, shape)
-    written = save_grid(args.out, videos, args.fps)
-    print(
-        f"{len(za)} pair(s) × {args.steps} steps ({args.method}) -> " + ", ".join(map(str, written))
-    )
+    note = scale_note(shape, scale)
+    title = f"rows: pairs; columns: {args.steps} {args.method} steps; rendered {note}"
+    written = save_grid(args.out, videos, args.fps, title)
+    paths = ", ".join(map(str, written))
+    print(f"{len(za)} pair(s) × {args.steps} steps ({args.method}, {note}) -> {paths}")
     return 0

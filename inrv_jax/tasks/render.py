@@ -1,9 +1,10 @@
 """Render a training video (its learned latent) or any latent at any (T, H, W).
 
-CLI: ``inrv render --workdir DIR (--index I | --latent Z.npy) [--frames T --size H,W] --out OUT``
-where OUT ends in .npy (raw float32 model output, [-1, 1] scale, unclipped, T×H×W×3), .mp4, .gif
-or .png (clipped and quantised). More frames or pixels than training used give temporal
-upsampling and super-resolution for free (the INR is continuous).
+CLI: ``inrv render --workdir DIR (--index I | --latent Z.npy) [--frames T] [--size H,W | --scale S]
+--out OUT`` where OUT ends in .npy (raw float32 model output, [-1, 1] scale, unclipped, T×H×W×3, at
+the training size or --size), .mp4, .gif or .png (pictures: clipped and quantised, at --size, else
+at S × the training height and width, S = 4 by default). More frames or pixels than training used
+give temporal upsampling and super-resolution for free (the INR is continuous).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
+from inrv_jax.pictures import PICTURE_SCALE, check_scale
 from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
 
 
@@ -27,6 +29,45 @@ def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
     if min(t, h, w) < 1:
         raise InputError(f"--frames/--size must be positive, got T, H, W = {(t, h, w)}")
     return int(t), int(h), int(w)
+
+
+def picture_shape(trained, frames: int | None, size, scale: int | None):
+    """(T, H, W) of pictures for people, and their scale relative to the training size.
+
+    ``size`` (H, W) sets it exactly (scale 1: the caller asked for that size); otherwise
+    ``scale`` (default ``PICTURE_SCALE``) times the training height and width. Arrays for programs
+    (.npy) use ``resolve_shape`` instead and stay at the training size.
+
+    Returns:
+      ((T, H, W), scale).
+    """
+    if size is not None and scale is not None:
+        raise InputError("--size and --scale both set the picture size: give one of them")
+    if size is not None:
+        return resolve_shape(trained, frames, size), 1
+    scale = check_scale(PICTURE_SCALE if scale is None else scale)
+    t, h, w = resolve_shape(trained, frames, None)
+    return (t, h * scale, w * scale), scale
+
+
+def output_shape(trained, out, frames: int | None, size, scale: int | None):
+    """((T, H, W), scale) of an output file: an array (.npy, for programs) at the training size or
+    ``size`` (``resolve_shape``); a picture at ``picture_shape``."""
+    if pathlib.Path(out).suffix.lower() != ".npy":
+        return picture_shape(trained, frames, size, scale)
+    if scale is not None:
+        raise InputError(
+            f"--scale sizes pictures (.mp4/.gif/.png) but {out} is an array, which keeps the "
+            "training size: drop --scale, or give --size"
+        )
+    return resolve_shape(trained, frames, size), 1
+
+
+def scale_note(shape, scale: int) -> str:
+    """The words "8x128x128, 4x the training size" for messages and captions (ASCII: Pillow's
+    fallback bitmap font has no multiplication sign)."""
+    size = "x".join(str(int(n)) for n in shape)
+    return f"{size}, {scale}x the training size" if scale != 1 else size
 
 
 def latent_of(trained, index: int | None = None, latent_path=None) -> np.ndarray:
@@ -79,8 +120,9 @@ def run(args) -> int:
         raise InputError(f"--out {args.out} must end in one of {', '.join(VIDEO_SUFFIXES)}")
     tm = load_trained(args.workdir, args.step)
     z = latent_of(tm, args.index, args.latent)
-    shape = resolve_shape(tm, args.frames, parse_ints(args.size, 2, "--size"))
+    size = parse_ints(args.size, 2, "--size")
+    shape, scale = output_shape(tm, args.out, args.frames, size, args.scale)
     video = render_latent(tm, z, shape)
     path = save_video(args.out, video, fps=args.fps)
-    print(f"wrote {path} ({shape[0]}×{shape[1]}×{shape[2]})")
+    print(f"wrote {path} ({scale_note(shape, scale)})")
     return 0

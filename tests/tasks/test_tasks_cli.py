@@ -4,8 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from inrv_jax.cli import main
+
+
+def _png_shape(path):
+    return np.asarray(Image.open(path)).shape
 
 
 def test_render(workdir, trained, tmp_path, capsys):
@@ -20,18 +25,15 @@ def test_render(workdir, trained, tmp_path, capsys):
           "--size", "24,20", "--out", str(hi)])  # fmt: skip
     assert np.load(hi).shape == (7, 24, 20, 3)
     for suffix in (".mp4", ".gif", ".png"):
-        main(
-            [
-                "render",
-                "--workdir",
-                str(workdir),
-                "--index",
-                "0",
-                "--out",
-                str(tmp_path / f"v{suffix}"),
-            ]
-        )
+        main(["render", "--workdir", str(workdir), "--index", "0",
+              "--out", str(tmp_path / f"v{suffix}")])  # fmt: skip
         assert (tmp_path / f"v{suffix}").stat().st_size > 0
+    t, h, w = trained.video_shape  # pictures at 4x: the .png strip holds T frames of 4H x 4W
+    assert _png_shape(tmp_path / "v.png") == (4 * h, t * (4 * w + 2) - 2, 3)
+    assert "4x the training size" in capsys.readouterr().out
+    main(["render", "--workdir", str(workdir), "--index", "0", "--scale", "2",
+          "--out", str(tmp_path / "v2.png")])  # fmt: skip
+    assert _png_shape(tmp_path / "v2.png") == (2 * h, t * (2 * w + 2) - 2, 3)
     assert main(["render", "--workdir", str(workdir), "--index", "9", "--out", str(out)]) == 2
     assert "4 training videos" in capsys.readouterr().err
 
@@ -40,24 +42,39 @@ def test_render(workdir, trained, tmp_path, capsys):
 def test_generate(workdir, tmp_path, mode):
     out = tmp_path / mode
     args = ["generate", "--workdir", str(workdir), "--mode", mode, "--num", "3", "--out", str(out)]
-    assert main([*args, "--frames", "6", "--size", "20,20"]) == 0
+    assert main([*args, "--frames", "6", "--size", "20,20"]) == 0  # the size asked for: no tag
     assert sorted(p.name for p in out.iterdir()) == [
         "grid.gif", "grid.png", "latents.npy", "sample_000.mp4", "sample_001.mp4", "sample_002.mp4"
     ]  # fmt: skip
     assert np.load(out / "latents.npy").shape[0] == 3
+    assert _png_shape(out / "grid.png") == (3 * 22 - 2, 6 * 22 - 2, 3)  # rows: samples
 
 
-def test_interpolate_by_index_manifest_path_and_external_video(workdir, tmp_path):
+def test_generate_renders_pictures_at_4x_by_default(workdir, trained, tmp_path):
+    out = tmp_path / "g"
+    assert main(["generate", "--workdir", str(workdir), "--num", "2", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "grid_4x.gif", "grid_4x.png", "latents.npy", "sample_000_4x.mp4", "sample_001_4x.mp4"
+    ]  # fmt: skip
+    t, h, w = trained.video_shape
+    assert _png_shape(out / "grid_4x.png") == (2 * (4 * h + 2) - 2, t * (4 * w + 2) - 2, 3)
+    assert np.load(out / "latents.npy").shape == trained.latents[:2].shape
+
+
+def test_interpolate_by_index_manifest_path_and_external_video(workdir, trained, tmp_path):
     out = tmp_path / "grid.gif"
     args = ["interpolate", "--workdir", str(workdir), "--steps", "3", "--invert-steps", "10"]
     # pair 1: training index -> training video by manifest path; pair 2: -> unseen built-in video
     assert main([*args, "--a", "0", "--b", "shapes/2", "--a", "1", "--b", "shapes#6",
                  "--out", str(out)]) == 0  # fmt: skip
     assert out.exists() and (tmp_path / "grid.png").exists()
+    h, w = trained.video_shape[1:]  # 2 pairs x 3 steps of 4H x 4W tiles under a caption row
+    rows, cols, _ = _png_shape(tmp_path / "grid.png")
+    assert cols == 3 * (4 * w + 2) - 2 and rows - (2 * (4 * h + 2) - 2) >= 12
     raw = tmp_path / "grid.npy"
     main([*args, "--a", "0", "--b", "3", "--method", "lerp", "--out", str(raw)])
     grid = np.load(raw)
-    assert grid.shape[:2] == (1, 3)
+    assert grid.shape == (1, 3, *trained.video_shape, 3)  # arrays keep the training size
 
 
 def test_invert_with_task_and_user_mask(workdir, trained, tmp_path):
@@ -97,7 +114,8 @@ def test_evaluate(workdir, tmp_path):
 
 def test_invert_a_video_file_with_nearest_init_and_pixel_subsampling(workdir, tmp_path):
     video = tmp_path / "clip.mp4"
-    main(["render", "--workdir", str(workdir), "--index", "2", "--out", str(video)])
+    # --scale 1: the clip at the training size, so inverting it needs no resize
+    main(["render", "--workdir", str(workdir), "--index", "2", "--scale", "1", "--out", str(video)])
     out = tmp_path / "inv"
     assert main(["invert", "--workdir", str(workdir), "--data", str(video), "--init", "nearest",
                  "--pixels-per-step", "200", "--steps", "20", "--no-lpips", "--save-npy",

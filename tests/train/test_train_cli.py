@@ -15,7 +15,7 @@ def test_inrv_train_end_to_end(tmp_path, capsys):
     assert "reconstruction PSNR over the training videos" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["step"] == 4 and len(summary["recon/psnr_per_video"]) == 4
-    for name in ("reconstructions", "interpolation", "sample_00"):
+    for name in ("reconstructions_4x", "interpolation_4x", "sample_00_4x"):
         for ext in ("mp4", "gif", "png"):
             path = tmp_path / "samples" / f"{name}.{ext}"
             assert path.stat().st_size > 0, path

@@ -156,4 +156,4 @@ def test_every_config_small_variant_runs_one_step(group, tmp_path):
     config.train.progress = False
     out = train_and_evaluate(config, tmp_path)
     assert np.isfinite(out["train/loss"]) and np.isfinite(out["recon/psnr"])
-    assert (tmp_path / "samples" / "reconstructions.png").exists()
+    assert (tmp_path / "samples" / "reconstructions_4x.png").exists()

@@ -11,7 +11,7 @@ from inrv_jax.tasks.cli.arguments import (
 )
 
 # Named when generation does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("a smaller --size", "fewer --frames")
+MEMORY_KNOBS = ("a smaller --size", "a smaller --scale", "fewer --frames", "fewer --num")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,6 +19,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="random-interpolated", choices=GENERATION_MODES)
     p.add_argument("--num", type=int, default=16)
     add_shape_arguments(p)
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help="pictures at SCALE x the training H, W (default 4; not with --size)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=int, default=8)
     p.add_argument("--out", required=True, help="output directory")

@@ -11,7 +11,7 @@ from inrv_jax.tasks.cli.arguments import (
 )
 
 # Named when an interpolation grid does not fit in memory (inrv_jax.cli).
-MEMORY_KNOBS = ("a smaller --size", "fewer --frames", "fewer --steps")
+MEMORY_KNOBS = ("a smaller --size", "a smaller --scale", "fewer --frames", "fewer --steps")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,6 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=8, help="K columns, endpoints included")
     p.add_argument("--method", default="slerp", choices=INTERPOLATION_METHODS)
     add_shape_arguments(p)
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help="pictures (.gif/.mp4/.png) at SCALE x the training H, W (default 4; "
+        ".npy keeps the training size; not with --size)",
+    )
     p.add_argument("--invert-steps", type=int, default=300, help="for external videos")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=int, default=8)
