@@ -28,6 +28,7 @@ import numpy as np
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.errors import InputError
 from inrv_jax.metrics import fvd as fvd_metric
+from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.tasks.generate import generate
 from inrv_jax.tasks.invert import run_task
@@ -37,16 +38,6 @@ from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 FVD_FRAMES = 16
-
-
-def resample_time(videos: np.ndarray, frames: int) -> np.ndarray:
-    """f32[B, T, H, W, 3] -> f32[B, frames, H, W, 3], linear in time (endpoints kept)."""
-    t = videos.shape[1]
-    pos = np.linspace(0, t - 1, frames)
-    lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, t - 1)
-    a = (pos - lo)[None, :, None, None, None]
-    return ((1 - a) * videos[:, lo] + a * videos[:, hi]).astype(np.float32)
 
 
 def fvd_section(trained, num: int, seed: int = 0, batch: int = 8, log=print) -> dict:
