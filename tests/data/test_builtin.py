@@ -1,4 +1,4 @@
-"""Built-in datasets: shapes, moving_digits, sample_clips."""
+"""Built-in datasets: shapes, moving_digits, sample_clips (atari: test_atari.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from inrv_jax.data import open_source
 from inrv_jax.data.builtin import render_shapes, sample_video_files, shapes_factors
+from inrv_jax.data.errors import DataError
 
 
 def test_shapes_default_is_small_and_deterministic():
@@ -83,3 +84,16 @@ def test_sample_clips_are_windows_of_the_packaged_videos():
         videos=["carphone_pristine"], window="random",
     )  # fmt: skip
     np.testing.assert_array_equal(long.full(0)[20:35:2], source.load(1))
+
+
+def test_sample_clips_choose_a_smaller_hop_for_more_clips():
+    # 132 + 250 + 120 + 120 frames: hop 8 (= length) cuts 77 clips of 8, hop 7 cuts 87, hop 6 100.
+    source = open_source("sample_clips", frames=8, size=(16, 16), num_videos=100, preload=False)
+    assert len(source) == 100 and len({e.key() for e in source.manifest}) == 100
+    starts = [e.frame_start for e in source.manifest if e.path.endswith("bikes.mp4")]
+    assert starts == list(range(0, 241, 6))
+    default = open_source("sample_clips", frames=8, size=(16, 16), num_videos=20, preload=False)
+    assert [e.frame_start for e in default.manifest][::4] == [0, 8, 16, 24, 32]
+    with pytest.raises(DataError, match="1000 clips of 8 frames asked; .* hold 594") as err:
+        open_source("sample_clips", frames=8, size=(16, 16), num_videos=1000, preload=False)
+    assert err.value.reason == "too_few_clips"

@@ -1,0 +1,46 @@
+"""Atari 2600 clips played by a seeded random policy (built-in `atari`, ROMs inside ale-py).
+
+Many visually different games: 512 clips of 8 frames at 32x32 from the 16 default games of
+`inrv_jax.data.atari` (frame skip 4, sticky actions 0.25), with the fast recipe of
+configs/shapes.py: INR 64 wide, hypernetwork 128, L2 on half of the pixels per step, Adam 1e-3
+with a cosine schedule, batch 8. Scale with `--config.data.num_videos=4096`; hold games out with
+`--config.data.builtin.holdout_games=pong,skiing` (then `data.builtin.split=heldout_games` gives
+only their clips, e.g. to invert unseen games). Needs `pip install 'ale-py>=0.10.2,!=0.11.*,<0.13'`.
+"""
+
+from inrv_jax.config import base_config, small_variant
+
+
+def get_config(variant=None):
+    c = base_config()
+    c.data.spec = "atari"
+    c.data.frames = 8
+    c.data.size = (32, 32)
+    c.data.num_videos = 512
+    # The defaults of inrv_jax.data.atari, spelled out so the command line can override them
+    # (games=None: its 16 DEFAULT_GAMES; "all" or "pong,breakout,...": those).
+    c.data.builtin.games = None
+    c.data.builtin.holdout_games = ""
+    c.data.builtin.split = "train"
+    c.data.builtin.frame_skip = 4
+    c.data.builtin.repeat_action_probability = 0.25
+    c.data.builtin.warmup = (0, 16)
+    c.model.inr.hidden = 64
+    c.model.hypernet.hidden = 128
+    c.loss.distance = "l2"
+    c.loss.lpips_weight = 0.0
+    c.optim.lr = 1e-3
+    c.optim.schedule = "cosine"
+    c.optim.warmup_steps = 50
+    c.train.sample_frac = 0.5
+    c.train.batch_size = 8
+    c.train.steps = 2000
+    c.train.log_every = 25
+    c.train.eval_every = 500
+    c.train.checkpoint_every = 500
+    c.train.eval_videos = 8
+    if variant == "small":
+        small_variant(c)
+    elif variant is not None:
+        raise ValueError(f"configs/atari.py has the variant 'small'; got {variant!r}")
+    return c
