@@ -13,11 +13,16 @@
    temporal upsampling, sparse inpainting and super-resolution on videos the model never saw:
    by default videos ``N .. N+K-1`` of the training data spec (N = training videos; for the
    procedural built-ins these are new random videos), or ``--heldout SPEC``. Every task reports
-   the metrics over all pixels and over the unobserved pixels only.
+   the metrics over all pixels and over the unobserved pixels only, next to the task's
+   model-free baselines (``baselines.BASELINES``, named by ``masks.Task.baselines``) computed
+   from exactly the observations the inversion saw and scored on the same pixels; the table
+   says whether the model beats the best of them (``--no-baselines`` skips them). Fit-single
+   gets the wall-clock seconds the inversion of the batch took.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import time
@@ -30,6 +35,7 @@ from inrv_jax.errors import InputError
 from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
+from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
 from inrv_jax.tasks.generate import generate
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
@@ -74,6 +80,7 @@ def evaluate(
     fvd_samples: int = 16,
     lpips: bool = True,
     seed: int = 0,
+    baselines: bool = True,
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
@@ -93,7 +100,8 @@ def evaluate(
         videos, paths = heldout
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
         inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed}
-        report["tasks"] = {task: task_section(trained, videos, task, lp, log, **inversion)
+        context = baseline_context(trained, tasks, seed) if baselines else None
+        report["tasks"] = {task: task_section(trained, videos, task, lp, log, context, **inversion)
                            for task in tasks}  # fmt: skip
     report["settings"] = {
         "steps": steps,
@@ -103,9 +111,19 @@ def evaluate(
         "heldout_spec": heldout_spec,
         "fvd_samples": fvd_samples,
         "seed": seed,
+        "baselines": baselines,
         "devices": len(jax.devices()),
     }
     return report
+
+
+def baseline_context(trained, tasks, seed: int = 0) -> Context:
+    """What the baselines of ``tasks`` need: the training clips when one of them compares with
+    them (nearest-training), and the model's own INR architecture for fit-single."""
+    names = {name for task in tasks for name in get_task(task).baselines}
+    needs = {field for name in names for field in BASELINES[name].needs}
+    train = training_videos(trained) if "train_videos" in needs else None
+    return Context(train_videos=train, inr_spec=trained.model.inr_spec, seed=seed)
 
 
 def reconstruction_section(trained, lpips=None, log=print) -> dict:
@@ -118,46 +136,51 @@ def reconstruction_section(trained, lpips=None, log=print) -> dict:
     return {"num_videos": len(real), "mean": mean, "per_video": per}
 
 
-def task_section(trained, videos, task: str, lpips=None, log=print, **inversion) -> dict:
+def task_section(
+    trained, videos, task: str, lpips=None, log=print, context: Context | None = None, **inversion
+) -> dict:
     """One held-out task on ``videos`` f32[B, T, H, W, 3], with the task's held-out options
-    (recorded next to its scores). ``inversion``: steps, lr, init, seed of ``run_task``."""
+    (recorded next to its scores). ``inversion``: steps, lr, init, seed of ``run_task``.
+    ``context``: run the task's baselines on the same observations (None: none); fit-single's
+    budget is the inversion's seconds."""
     options = get_task(task).heldout_options(videos.shape[1])
     res = run_task(trained, videos, task, lpips=lpips, **inversion, **options)
     log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
-    return {"mean": res.summary, "per_video": res.metrics, "seconds": res.seconds, **options}
+    out = {"mean": res.summary, "per_video": res.metrics, "seconds": res.seconds, **options}
+    if context is not None:
+        context = dataclasses.replace(context, seconds=res.seconds)
+        found = run_prepared(res.prepared, videos, task, context, lpips)
+        for name, b in found.items():
+            log(f"  baseline {name}: {_fmt(b.summary)} ({b.seconds:.1f} s)")
+        out["baselines"] = {name: {"mean": b.summary, "per_video": b.metrics,
+                                   "seconds": b.seconds} for name, b in found.items()}  # fmt: skip
+    return out
 
 
 def _fmt(mean: dict) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in mean.items() if v is not None)
 
 
+# Columns of the table: (metric, digits), each over all pixels then over unobserved pixels.
+COLUMNS = (("psnr", 2), ("ssim", 3), ("lpips", 3))
+
+
 def markdown(report: dict) -> str:
-    """The report as a markdown table (metrics over all pixels | over unobserved pixels)."""
-
-    def cell(mean, key, digits):
-        v = mean.get(key)
-        return "–" if v is None else f"{v:.{digits}f}"
-
-    def row(name, mean):
-        cols = [cell(mean, k, d) for k, d in (("psnr", 2), ("ssim", 3), ("lpips", 3))]
-        cols += [
-            cell(mean, f"{k}_unobserved", d) for k, d in (("psnr", 2), ("ssim", 3), ("lpips", 3))
-        ]
-        return f"| {name} | " + " | ".join(cols) + " |"
-
+    """The report as a markdown table (metrics over all pixels | over unobserved pixels), each
+    held-out task followed by its baselines and whether the model beats the best of them."""
     t, h, w = report["video_shape"]
     lines = [
         f"Checkpoint step {report['checkpoint_step']}, clips {t}×{h}×{w}.",
         "",
-        "| task | PSNR ↑ | SSIM ↑ | LPIPS ↓ | PSNR unobs. ↑ | SSIM unobs. ↑ | LPIPS unobs. ↓ |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        row(f"reconstruction ({report['reconstruction']['num_videos']} training videos)",
-            report["reconstruction"]["mean"]),
+        "| task | PSNR ↑ | SSIM ↑ | LPIPS ↓ | PSNR unobs. ↑ | SSIM unobs. ↑ | LPIPS unobs. ↓ "
+        "| model vs best baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+        _row(f"reconstruction ({report['reconstruction']['num_videos']} training videos)",
+             report["reconstruction"]["mean"]),
     ]  # fmt: skip
     n = report.get("heldout", {}).get("num_videos", 0)
     for task, res in report["tasks"].items():
-        name = TASKS[task].describe(res) if task in TASKS else task
-        lines.append(row(f"{name}, {n} held-out", res["mean"]))
+        lines += _task_rows(task, res, n)
     fvd = report["fvd"]
     value = "not computed" if fvd["value"] is None else f"{fvd['value']:.1f}"
     lines += ["", f"**{fvd['name']}**: {value} ({fvd.get('note', '')})"]
@@ -166,7 +189,56 @@ def markdown(report: dict) -> str:
         f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "
         "unobs. = over the pixels the task hid (super-resolution: every full-resolution pixel)."
     )
+    if any("baselines" in res for res in report["tasks"].values()):
+        lines.append(
+            "Baselines (↳) see exactly the inversion's observations. Model vs best baseline: "
+            "the model's PSNR minus the best baseline's, over the unobserved pixels (all pixels "
+            "for plain inversion); ✓ where the model wins. The single INR had the wall-clock "
+            "seconds of the model's inversion."
+        )
     return "\n".join(lines) + "\n"
+
+
+def _cell(mean: dict, key: str, digits: int) -> str:
+    v = mean.get(key)
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _row(name: str, mean: dict, verdict: str = "") -> str:
+    cols = [_cell(mean, k, d) for k, d in COLUMNS]
+    cols += [_cell(mean, f"{k}_unobserved", d) for k, d in COLUMNS]
+    return f"| {name} | " + " | ".join([*cols, verdict]) + " |"
+
+
+def compared_metric(task: str) -> str:
+    """The metric the model and the baselines are ranked by: PSNR over the unobserved pixels,
+    or over all pixels where the task hides none (plain inversion)."""
+    hides = task not in TASKS or TASKS[task].unobserved != "none"
+    return "psnr_unobserved" if hides else "psnr"
+
+
+def versus_best(task: str, res: dict) -> tuple[str, str | None]:
+    """("✓ +1.23 dB" / "✗ -0.50 dB" / "–", the best baseline's name) of one task's results."""
+    key = compared_metric(task)
+    scores = {name: b["mean"].get(key) for name, b in res.get("baselines", {}).items()}
+    scores = {name: v for name, v in scores.items() if v is not None}
+    model = res["mean"].get(key)
+    if model is None or not scores:
+        return "–", None
+    best = max(scores, key=scores.get)
+    diff = model - scores[best]
+    mark = "✓" if diff > 0 else "✗" if diff < 0 else "="  # "=": a tie (or both exact)
+    return f"{mark} {diff:+.2f} dB", best
+
+
+def _task_rows(task: str, res: dict, num_videos: int) -> list[str]:
+    name = TASKS[task].describe(res) if task in TASKS else task
+    verdict, best = versus_best(task, res)
+    rows = [_row(f"{name}, {num_videos} held-out", res["mean"], verdict)]
+    for bname, b in res.get("baselines", {}).items():
+        title = BASELINES[bname].title if bname in BASELINES else bname
+        rows.append(_row(f"↳ {title}", b["mean"], "best baseline" if bname == best else ""))
+    return rows
 
 
 def run(args) -> int:
@@ -186,6 +258,7 @@ def run(args) -> int:
         fvd_samples=args.fvd_samples,
         lpips=not args.no_lpips,
         seed=args.seed,
+        baselines=not args.no_baselines,
     )
     out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
     out.mkdir(parents=True, exist_ok=True)

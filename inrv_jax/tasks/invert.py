@@ -45,11 +45,16 @@ class Prepared:
       observed_view: f32[B, T, H, W, 3] picture of the observations (unobserved pixels grey;
         super-resolution: the low-resolution input, nearest-upsampled).
       unobserved: bool[B, T, H, W], the pixels scored by the ``*_unobserved`` metrics.
+      observed: f32[B, T, h, w, 3] the videos on the observed grid (h, w: super-resolution's
+        low grid, else H, W), unobserved pixels 0: what the baselines see.
+      weights: f32[B, T, h, w] observation weights on that grid (0 = unobserved).
     """
 
     obs: Observations
     observed_view: np.ndarray
     unobserved: np.ndarray
+    observed: np.ndarray
+    weights: np.ndarray
 
 
 def downsample(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -90,10 +95,11 @@ def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
     seen = np.broadcast_to(weights > 0, (b, t, *size))
     # The videos are masked before gathering too, so nothing unobserved can leak through.
     masked = np.where(seen[..., None], videos, 0.0).astype(np.float32)
+    full = np.broadcast_to(weights, seen.shape)
     if spec.unobserved == "every":  # another grid: no pixel of the videos' own is observed
         return Prepared(observe(masked, weights), upsample_nearest(masked, (h, w)),
-                        np.ones((b, t, h, w), bool))  # fmt: skip
-    return Prepared(observe(masked, weights), masked, ~seen)
+                        np.ones((b, t, h, w), bool), masked, full)  # fmt: skip
+    return Prepared(observe(masked, weights), masked, ~seen, masked, full)
 
 
 @dataclasses.dataclass

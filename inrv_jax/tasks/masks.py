@@ -115,6 +115,8 @@ class Task:
       per_video: every video of a batch gets its own mask (``seed + i``).
       heldout: part of evaluate's default suite of held-out tasks.
       heldout_options: options evaluate uses for clips of T frames.
+      baselines: the model-free references scored beside it (names of
+        ``inrv_jax.tasks.baselines.BASELINES``).
     """
 
     name: str
@@ -126,6 +128,7 @@ class Task:
     per_video: bool = False
     heldout: bool = True
     heldout_options: Callable[[int], dict] = lambda frames: {}
+    baselines: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.unobserved not in ("hidden", "every", "none"):
@@ -214,28 +217,51 @@ def _prediction_heldout_options(frames: int) -> dict:
     return {"future_frames": k if frames > k else max(1, frames // 2)}
 
 
+# Fills from the observed pixels of each frame, and the closest training clip.
+_SPATIAL = ("biharmonic", "nearest-pixel", "nearest-training")
+
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        Task("all", "inversion", _everything, unobserved="none"),
-        Task("inpainting", "inpainting (top half observed)", _top_half),
+        Task(
+            "all",
+            "inversion",
+            _everything,
+            unobserved="none",
+            baselines=("nearest-training", "fit-single"),
+        ),
+        Task("inpainting", "inpainting (top half observed)", _top_half, baselines=_SPATIAL),
         Task(
             "prediction",
             "future prediction (first {future_frames} frames)",
             _first_frames,
             options=("future_frames",),
             heldout_options=_prediction_heldout_options,
+            baselines=("repeat-last",),
         ),
-        Task("frame-interpolation", "frame interpolation (first + last)", _first_and_last),
-        Task("temporal", "temporal upsampling (even frames)", _even_frames),
+        Task(
+            "frame-interpolation",
+            "frame interpolation (first + last)",
+            _first_and_last,
+            baselines=("blend",),
+        ),
+        Task("temporal", "temporal upsampling (even frames)", _even_frames, baselines=("blend",)),
         Task(
             "sparse",
             "sparse inpainting ({sparse_frac:.0%} draws)",
             _sparse_draws,
             options=("sparse_frac",),
             per_video=True,
+            baselines=_SPATIAL,
         ),
-        Task("box", "box inpainting", _all_but_box, options=("box",), heldout=False),
+        Task(
+            "box",
+            "box inpainting",
+            _all_but_box,
+            options=("box",),
+            heldout=False,
+            baselines=_SPATIAL,
+        ),
         Task(
             "super-resolution",
             "super-resolution (½ size observed)",
@@ -243,8 +269,9 @@ TASKS: dict[str, Task] = {
             unobserved="every",
             observed_size=_half_size,
             options=("low_size",),
+            baselines=("bicubic",),
         ),
-        Task("mask", "user mask", _user_mask, options=("mask",), heldout=False),
+        Task("mask", "user mask", _user_mask, options=("mask",), heldout=False, baselines=_SPATIAL),
     )
 }
 # Evaluate's default suite (every task that needs no input of the user's).

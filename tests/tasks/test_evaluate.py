@@ -3,7 +3,9 @@
 import numpy as np
 
 from inrv_jax.tasks import evaluate
+from inrv_jax.tasks.baselines import run_baselines
 from inrv_jax.tasks.scoring import mean_metrics, video_metrics
+from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 
 def test_resample_time_keeps_endpoints_and_is_linear():
@@ -42,3 +44,65 @@ def test_unobserved_metrics_ignore_observed_pixels():
         "a": 1.0,
         "b": None,
     }
+
+
+def test_report_scores_each_tasks_baselines_on_the_same_pixels(trained):
+    report = evaluate.evaluate(trained, heldout_num=2, tasks=("prediction", "inpainting"),
+                               steps=5, fvd_samples=0, lpips=False, log=lambda *_: None)  # fmt: skip
+    videos, _ = heldout_videos(trained, 2)
+    pred = report["tasks"]["prediction"]["baselines"]
+    assert set(pred) == {"repeat-last"}
+    assert set(pred["repeat-last"]) == {"mean", "per_video", "seconds"}
+    # The same numbers as the baseline run alone on the task's held-out options (2 of 4 frames).
+    alone = run_baselines(videos, "prediction", future_frames=2)["repeat-last"]
+    assert pred["repeat-last"]["mean"] == alone.summary
+    inp = report["tasks"]["inpainting"]
+    assert set(inp["baselines"]) == {"biharmonic", "nearest-pixel", "nearest-training"}
+    found = run_baselines(videos, "inpainting", train_videos=training_videos(trained))
+    for name, res in found.items():
+        np.testing.assert_allclose(inp["baselines"][name]["per_video"]["psnr_unobserved"],
+                                   res.metrics["psnr_unobserved"], rtol=1e-6)  # fmt: skip
+    scores = {n: b["mean"]["psnr_unobserved"] for n, b in inp["baselines"].items()}
+    best = max(scores, key=scores.get)
+    diff = inp["mean"]["psnr_unobserved"] - scores[best]
+    rows = {line.split(" | ")[0]: line for line in evaluate.markdown(report).splitlines()}
+    mark = "✓" if diff > 0 else "✗"
+    assert rows["| inpainting (top half observed), 2 held-out"].endswith(
+        f" | {mark} {diff:+.2f} dB |"
+    )
+    assert rows[f"| ↳ {evaluate.BASELINES[best].title}"].endswith(" | best baseline |")
+    assert "| ↳ repeat the last observed frame" in rows
+
+
+def _report(tasks):
+    return {"checkpoint_step": 1, "video_shape": [4, 16, 16], "heldout": {"num_videos": 2},
+            "reconstruction": {"num_videos": 4, "mean": {"psnr": 30.0}},
+            "fvd": {"name": "fvd", "value": None}, "tasks": tasks,
+            "settings": {"steps": 5, "lr": 0.01, "init": "mean"}}  # fmt: skip
+
+
+def test_markdown_marks_wins_and_losses_against_the_best_baseline():
+    def res(model, **baselines):
+        return {"mean": model, "baselines": {n: {"mean": m} for n, m in baselines.items()}}
+
+    tasks = {
+        # inversion hides no pixel: compared over all pixels
+        "all": res(
+            {"psnr": 20.0}, **{"nearest-training": {"psnr": 21.5}, "fit-single": {"psnr": 18.0}}
+        ),
+        "inpainting": res(
+            {"psnr": 9.0, "psnr_unobserved": 15.0},
+            biharmonic={"psnr": 30.0, "psnr_unobserved": 13.5},
+            **{"nearest-pixel": {"psnr": 30.0, "psnr_unobserved": 12.0}},
+        ),
+        "temporal": {"mean": {"psnr": 20.0}},  # no baselines (e.g. --no-baselines)
+    }
+    lines = evaluate.markdown(_report(tasks)).splitlines()
+    rows = {line.split(" | ")[0]: line for line in lines if line.startswith("| ")}
+    assert rows["| inversion, 2 held-out"].endswith(" | ✗ -1.50 dB |")
+    assert rows["| ↳ nearest training video"].endswith(" | best baseline |")
+    assert rows["| ↳ single INR fitted in the same time"].endswith(" | – | – | – |  |")
+    assert rows["| inpainting (top half observed), 2 held-out"].endswith(" | ✓ +1.50 dB |")
+    assert rows["| ↳ biharmonic fill (per frame)"].endswith(" | 13.50 | – | – | best baseline |")
+    assert rows["| temporal upsampling (even frames), 2 held-out"].endswith(" | – |")
+    assert "✓ where the model wins" in "\n".join(lines)

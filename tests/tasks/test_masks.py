@@ -1,9 +1,13 @@
 """Task masks: the official observation sets, index conventions, user masks."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from inrv_jax.tasks import masks
+from inrv_jax.tasks.baselines import BASELINES
 
 SHAPE = (8, 10, 12)
 
@@ -122,3 +126,18 @@ def test_registry_rejects_inconsistent_entries_and_user_task_needs_its_mask():
         masks.make_mask("mask", SHAPE)
     with pytest.raises(masks.MaskError, match="has shape"):
         masks.make_mask("mask", SHAPE, mask=np.ones((2, 2, 2)))
+
+
+def test_every_task_names_existing_baselines():
+    for name, task in masks.TASKS.items():
+        assert task.baselines, name
+        assert set(task.baselines) <= set(BASELINES), (name, task.baselines)
+    assert masks.TASKS["prediction"].baselines == ("repeat-last",)
+    assert masks.TASKS["all"].baselines == ("nearest-training", "fit-single")
+    assert masks.TASKS["super-resolution"].baselines == ("bicubic",)
+
+
+def test_masks_imports_numpy_only():
+    # The command lines read the task names (and their baselines' names) without jax.
+    code = "import sys, inrv_jax.tasks.masks; sys.exit('jax' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

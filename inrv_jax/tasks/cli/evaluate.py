@@ -24,4 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fvd-samples", type=int, default=16, help="0 skips FVD; 2048 = fvd2048_16f protocol"
     )
     p.add_argument("--no-lpips", action="store_true")
+    p.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the model-free baselines beside each held-out task",
+    )
     p.add_argument("--seed", type=int, default=0)
