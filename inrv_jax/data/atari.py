@@ -18,13 +18,18 @@ of (seed, i) and the options, whatever `num_videos` is and in whatever order cli
   frames do not flicker, then the whole 210x160 screen is area-averaged (PIL BOX) to the target
   (H, W), aspect ratio not kept (the 210x160 screen is shown at about 4:3; its pixels are wide).
 - re-draws: attempt k = 0, 1, 2, ... draws all of the above (except the game) from an rng seeded
-  by (seed, i, k) and is kept when (1) it moves (`moves`: at least half of its consecutive frame
-  pairs differ somewhere by more than `MOTION_LEVEL` of 255 at the target size), (2) its episode
+  by (seed, i, k) and is kept when (1) it moves (`moves`: every consecutive pair of frames
+  differs somewhere by more than `MOTION_LEVEL` of 255 at the target size, so no frame of a clip
+  is a copy of the one before and "repeat the last frame" is never exact), (2) its episode
   does not end inside it and (3) it differs from every earlier clip j < i of its game (random play
   where the game ignores the joystick, e.g. while a life is lost, can repeat a clip exactly, which
   training refuses). After `MAX_ATTEMPTS` rejected attempts reading the clip raises DataError.
   Because of (3), reading clip i renders the earlier clips of its game first (once per process);
   opening a source reads them in order anyway.
+
+Clips of one data seed share each game's `TRUNK_STARTS` start states, so clips i >= N of the
+seed a model trained on are new plays from familiar states; clips of *unseen episodes* come from
+another data seed (other trunks), as `benchmarks/latent_space.py` holds them out.
 
 Our own rng draws every action and sticky repeat; the emulator's own sticky actions are off, so
 the emulation is deterministic given the actions and clips do not depend on the emulator's history.
@@ -302,12 +307,12 @@ def _starts(game: str, seed: int, frame_skip: int, repeat_action_probability: fl
 
 
 def moves(frames: np.ndarray) -> bool:
-    """Whether a clip uint8 [T, H, W, 3] moves: at least half of its T - 1 consecutive pairs
-    differ somewhere by more than `MOTION_LEVEL` (a single frame always passes)."""
+    """Whether a clip uint8 [T, H, W, 3] moves: each of its T - 1 consecutive pairs differs
+    somewhere by more than `MOTION_LEVEL` (a single frame always passes)."""
     if len(frames) < 2:
         return True
     change = np.abs(np.diff(frames.astype(np.int16), axis=0)).max(axis=(1, 2, 3))
-    return bool(np.mean(change > MOTION_LEVEL) >= 0.5)
+    return bool(np.all(change > MOTION_LEVEL))
 
 
 @functools.cache

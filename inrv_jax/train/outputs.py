@@ -71,12 +71,13 @@ def write_samples(
     grid = side_by_side([("target", targets), (f"render {scale}x", recon)])  # rows = videos
     written["reconstructions"] = write_animation(out / f"reconstructions{name}", grid, fps)
 
-    key = jax.random.key(seed)
-    mode = "random-interpolated" if len(latents) >= 2 else "random"
-    z = sample_latents(key, latents, num_samples, mode)
-    novel = np.asarray(model.render_videos(params, z, shape, chunk))
-    for i, video in enumerate(novel):
-        written["samples"] += _save_all(out / f"sample_{i:02d}{name}", video, fps)
+    if num_samples > 0:  # train.num_samples=0: no novel videos
+        key = jax.random.key(seed)
+        mode = "random-interpolated" if len(latents) >= 2 else "random"
+        z = sample_latents(key, latents, num_samples, mode)
+        novel = np.asarray(model.render_videos(params, z, shape, chunk))
+        for i, video in enumerate(novel):
+            written["samples"] += _save_all(out / f"sample_{i:02d}{name}", video, fps)
 
     if len(latents) >= 2:
         rows = []

@@ -76,7 +76,10 @@ def test_motion_criterion():
     assert atari.moves(still[:1]), "one frame has nothing to move"
     half = still.copy()
     half[1, 0, 0, 0] = 3  # pairs (0,1), (1,2) change by 3 > MOTION_LEVEL; pair (2,3) does not
-    assert atari.moves(half)
+    assert not atari.moves(half), "a frame that repeats the one before is no motion"
+    every = half.copy()
+    every[3, 0, 0, 0] = 6  # now pair (2,3) changes too
+    assert atari.moves(every)
     faint = still.copy()
     faint[1, 0, 0, 0] = atari.MOTION_LEVEL  # a change of exactly MOTION_LEVEL is no motion
     assert not atari.moves(faint)
