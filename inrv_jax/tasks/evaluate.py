@@ -18,6 +18,10 @@
    from exactly the observations the inversion saw and scored on the same pixels; the table
    says whether the model beats the best of them (``--no-baselines`` skips them). Fit-single
    gets the wall-clock seconds the inversion of the batch took.
+4. **Generation vs held-out clips** (``tasks.generation``): FVD, KVD and k-NN precision/recall of
+   ``--fvd-samples`` random-interpolated and random samples against the held-out clips, next to
+   the reference rows "training clips" (as good as real) and "mean training video", each with
+   its protocol; needs more than ``k`` = 3 clips in both sets.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from inrv_jax.errors import InputError
 from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
+from inrv_jax.metrics.precision_recall import DEFAULT_K
 from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
 from inrv_jax.tasks.generate import generate
+from inrv_jax.tasks.generation import generation_section, markdown_note, markdown_rows
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.tasks.render import render_latents
@@ -103,6 +109,7 @@ def evaluate(
         context = baseline_context(trained, tasks, seed) if baselines else None
         report["tasks"] = {task: task_section(trained, videos, task, lp, log, context, **inversion)
                            for task in tasks}  # fmt: skip
+        report["generation"] = heldout_generation(trained, videos, paths, fvd_samples, seed, log)
     report["settings"] = {
         "steps": steps,
         "lr": lr,
@@ -115,6 +122,15 @@ def evaluate(
         "devices": len(jax.devices()),
     }
     return report
+
+
+def heldout_generation(trained, videos, paths, num: int, seed: int, log=print) -> dict:
+    """``generation_section`` against the held-out clips, or why it was skipped."""
+    k = DEFAULT_K  # neighbours of precision/recall
+    if num <= k or len(videos) <= k:
+        return {"skipped": f"needs more than {k} samples and held-out clips "
+                           f"(--fvd-samples {num}, --heldout-num {len(videos)})"}  # fmt: skip
+    return generation_section(trained, videos, num=num, seed=seed, heldout_paths=paths, log=log)
 
 
 def baseline_context(trained, tasks, seed: int = 0) -> Context:
@@ -184,6 +200,10 @@ def markdown(report: dict) -> str:
     fvd = report["fvd"]
     value = "not computed" if fvd["value"] is None else f"{fvd['value']:.1f}"
     lines += ["", f"**{fvd['name']}**: {value} ({fvd.get('note', '')})"]
+    generation = report.get("generation", {})
+    if "rows" in generation:
+        lines += ["", "Generation vs held-out clips:", "", *markdown_rows(generation)]
+        lines += ["", markdown_note(generation)]
     s = report["settings"]
     lines.append(
         f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "

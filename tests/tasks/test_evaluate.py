@@ -106,3 +106,32 @@ def test_markdown_marks_wins_and_losses_against_the_best_baseline():
     assert rows["| ↳ biharmonic fill (per frame)"].endswith(" | 13.50 | – | – | best baseline |")
     assert rows["| temporal upsampling (even frames), 2 held-out"].endswith(" | – |")
     assert "✓ where the model wins" in "\n".join(lines)
+
+
+def test_generation_is_scored_against_the_heldout_clips(trained, monkeypatch):
+    from inrv_jax.tasks import generation
+
+    class MeanColour:  # a cheap stand-in for I3D: per-clip mean colour and its spread
+        name, resolution, quantize = "mean-colour", 224, False
+
+        def __init__(self, resolution=None):
+            pass
+
+        def __call__(self, clips):
+            clips = np.asarray(clips, np.float64)
+            return np.concatenate([clips.mean(axis=(1, 2, 3)), clips.std(axis=(1, 2, 3))], 1)
+
+    monkeypatch.setattr(generation, "I3DFeatures", MeanColour)
+    quiet = {"steps": 2, "lpips": False, "log": lambda *_: None, "baselines": False}
+    report = evaluate.evaluate(trained, heldout_num=5, tasks=("all",), fvd_samples=4, **quiet)
+    gen = report["generation"]
+    assert set(gen["rows"]) == set(generation.ROWS)
+    videos, paths = heldout_videos(trained, 5)
+    protocol = gen["rows"]["training"]["protocol"]
+    assert protocol["num_real"] == 5 and list(protocol["real_paths"]) == paths
+    # The training row scores the training clips against the held-out ones: recompute it.
+    direct = generation.generation_section(trained, videos, num=4, seed=0, features=MeanColour())
+    assert gen["rows"]["training"]["kvd"] == direct["rows"]["training"]["kvd"]
+    assert "Generation vs held-out clips" in evaluate.markdown(report)
+    skipped = evaluate.evaluate(trained, heldout_num=2, tasks=("all",), fvd_samples=0, **quiet)
+    assert "skipped" in skipped["generation"]
