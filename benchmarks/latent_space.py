@@ -1,0 +1,473 @@
+"""How good is the latent space? INR-V on held-out Atari clips next to simple baselines, as the
+number of training clips grows, with the paper's two "crucial" ingredients ablated.
+
+    python benchmarks/latent_space.py             # the default run (README "How good is the latent space?")
+    python benchmarks/latent_space.py --quick     # rehearsal: a few minutes on 2 CPU cores
+
+Protocol (every number is written with it into ``OUT/latent_space.json``):
+
+1. Data: the built-in ``atari`` clips of ``configs/atari.py`` (``--frames``×``--size``², data seed
+   0). Training set N: clips ``0 .. N-1`` of the training games (``--holdout-games`` left out).
+   Held-out *episodes*: the first K clips of the same games under data seed 1 (other random-play
+   trunks, so other start states than any training clip). Held-out *games*: the first K clips of
+   the ``--holdout-games`` (never trained on).
+2. Training: the fast recipe of ``configs/atari.py``, the same number of steps (``--steps``) for
+   every N, one run per N in ``WORK/N{N}`` (rerunning the script reuses finished runs).
+3. Held-out suite, on both held-out sets: every task of ``inrv_jax.tasks.masks.HELDOUT_TASKS``
+   (inversion: ``--inversion-steps`` Adam steps on z, lr 1e-2, from the mean latent,
+   ``--inversion-pixels`` random observed pixels a step) scored
+   on the pixels the task hid (plain inversion: all pixels), next to that task's baselines
+   (``inrv_jax.tasks.baselines``) computed from exactly the same observed pixels.
+4. Generation: ``--gen-samples`` random-interpolated samples vs as many held-out-episode clips,
+   FVD / KVD / k-NN precision and recall on I3D features (``inrv_jax.tasks.generation``), with the
+   reference rows "held-out vs training clips" and "mean video".
+5. Ablations at N = ``--ablate-n``, at equal wall-clock to the plain run: + the conditional
+   regularizer (``model.conditioning.kind=encoder``; steps scaled by the measured step-rate
+   ratio) and + progressive initialization (``train.stages``, same total steps).
+
+Writes ``OUT/latent_space.json``, ``OUT/latent_space.md`` and PNG plots ``OUT/heldout_psnr.png``
+and ``OUT/generation.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import shutil
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
+
+retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
+
+import jax  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "atari.py"
+HELDOUT_DATA_SEED = 1  # training runs use data seed 0
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+# ------------------------------------------------------------------------------------ config
+def make_config(args, num_videos: int, steps: int, **overrides):
+    """configs/atari.py at the benchmark's clip size, ``num_videos`` clips, ``steps`` steps."""
+    from inrv_jax.config import load_config
+
+    c = load_config(str(CONFIG))
+    c.data.frames = args.frames
+    c.data.size = (args.size, args.size)
+    c.data.num_videos = num_videos
+    c.data.builtin.holdout_games = args.holdout_games
+    c.train.steps = steps
+    c.optim.warmup_steps = min(int(c.optim.warmup_steps), steps // 10)
+    c.train.log_every = max(1, steps // 10)
+    c.train.eval_every = steps
+    c.train.checkpoint_every = steps
+    c.train.num_samples = 4
+    c.train.progress = False
+    c.mesh.data, c.mesh.model = 1, 1
+    for key, value in overrides.items():
+        node = c
+        *path, leaf = key.split(".")
+        for p in path:
+            node = node[p]
+        node[leaf] = value
+    return c
+
+
+# ------------------------------------------------------------------------------------- data
+def heldout_sets(args) -> dict[str, np.ndarray]:
+    """The two held-out sets, f32[K, T, H, W, 3] in [-1, 1]: unseen episodes and unseen games."""
+    from inrv_jax.data import source_from_config
+    from inrv_jax.pixels import to_unit_range
+
+    k = args.heldout
+    # Clips of one data seed share each game's start states (inrv_jax.data.atari): unseen
+    # episodes are the same games played from another seed's trunks.
+    episodes_cfg = make_config(args, k, 1).data
+    episodes_cfg.seed = HELDOUT_DATA_SEED
+    games_cfg = make_config(args, k, 1).data
+    games_cfg.builtin.split = "heldout_games"
+    return {
+        name: to_unit_range(np.stack([src.load(i) for i in range(k)]))
+        for name, src in (
+            ("episodes", source_from_config(episodes_cfg)),
+            ("games", source_from_config(games_cfg)),
+        )
+    }
+
+
+# ----------------------------------------------------------------------------------- training
+def train(config, workdir: pathlib.Path, progressive: bool = False) -> dict:
+    """Train (or reuse a finished run in) ``workdir``; returns its summary + wall seconds."""
+    from inrv_jax.train.loop import train_and_evaluate
+    from inrv_jax.train.progressive import train_progressive
+
+    done = workdir / "benchmark_run.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    start = time.perf_counter()
+    final = (train_progressive if progressive else train_and_evaluate)(config, workdir)
+    record = {
+        "seconds": time.perf_counter() - start,
+        "steps": int(config.train.steps),
+        "recon_psnr": final["recon/psnr"],
+        "steps_per_s": final.get("perf/steps_per_s"),
+        "load": _load(),
+    }
+    done.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def step_rate(config, workdir: pathlib.Path, steps: int) -> float:
+    """Steps per second of ``config`` after compilation (a short throwaway run's last log)."""
+    from inrv_jax.train.loop import train_and_evaluate
+
+    shutil.rmtree(workdir, ignore_errors=True)  # a probe always starts fresh
+    c = config.copy_and_resolve_references()
+    c.train.steps, c.train.stages = steps, ()
+    c.optim.warmup_steps = 0
+    c.train.log_every = steps // 2
+    c.train.eval_every = c.train.checkpoint_every = steps
+    c.train.num_samples = 0
+    return float(train_and_evaluate(c, workdir)["perf/steps_per_s"])
+
+
+def trained_workdir(workdir: pathlib.Path) -> pathlib.Path:
+    """A progressive run's last stage holds the final model."""
+    stages = sorted(workdir.glob("stage_*"), key=lambda p: int(p.name.split("_")[1]))
+    return stages[-1] if stages else workdir
+
+
+# --------------------------------------------------------------------------------- evaluation
+def heldout_rows(args, workdir: pathlib.Path, sets: dict, lpips) -> dict:
+    """Every held-out task on every held-out set: model and baselines (means, seconds)."""
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.evaluate import baseline_context, task_section
+    from inrv_jax.tasks.masks import HELDOUT_TASKS
+
+    trained = load_trained(trained_workdir(workdir))
+    context = baseline_context(trained, HELDOUT_TASKS, args.seed)
+    inversion = {"steps": args.inversion_steps, "lr": 1e-2, "init": "mean", "seed": args.seed,
+                 "pixels_per_step": args.inversion_pixels}  # fmt: skip
+    out = {}
+    for split, videos in sets.items():
+        out[split] = {}
+        for task in HELDOUT_TASKS:
+            res = task_section(trained, videos, task, lpips, _quiet, context, **inversion)
+            res.pop("per_video", None)
+            for b in res.get("baselines", {}).values():
+                b.pop("per_video", None)
+            out[split][task] = res
+            print(f"  {split:8s} {task:20s} {_brief(res)} ({res['seconds']:.1f} s)", flush=True)
+    return out
+
+
+def _quiet(*args) -> None:
+    pass
+
+
+def _brief(res: dict) -> str:
+    key = _score_key(res["mean"])
+    parts = [f"model {res['mean'][key]:.2f}"]
+    for name, b in res.get("baselines", {}).items():
+        parts.append(f"{name} {b['mean'][key]:.2f}")
+    return f"{key}: " + ", ".join(parts)
+
+
+def _score_key(mean: dict) -> str:
+    return "psnr_unobserved" if mean.get("psnr_unobserved") is not None else "psnr"
+
+
+def generation_rows(args, workdir: pathlib.Path, heldout: np.ndarray) -> dict:
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.generation import generation_section
+
+    trained = load_trained(trained_workdir(workdir))
+    return generation_section(
+        trained, heldout, num=args.gen_samples, seed=args.seed, resolution=args.i3d_resolution
+    )
+
+
+# ------------------------------------------------------------------------------------ report
+def markdown(record: dict) -> str:
+    """The tables of README's "How good is the latent space?" section."""
+    p = record["protocol"]
+    lines = [
+        f"Atari clips {p['frames']}×{p['size']}×{p['size']}, {p['steps']} training steps per run "
+        f"(fast recipe), {p['heldout']} held-out clips per set (held-out games: "
+        f"{p['holdout_games']}), inversion {p['inversion_steps']} Adam steps of "
+        f"{p['inversion_pixels']} observed pixels; generation {p['gen_samples']} samples, I3D at "
+        f"{p['i3d_resolution']}²; seed {p['seed']}; {record['machine']}; "
+        f"{record['minutes']:.1f} min in all.",
+        "",
+        "PSNR (dB) on the pixels each task hid (plain inversion: all pixels); best baseline in "
+        "brackets; ✓ = INR-V beats every baseline.",
+        "",
+    ]
+    for split, title in (("episodes", "unseen episodes"), ("games", "unseen games")):
+        sizes = [r["num_videos"] for r in record["runs"]]
+        lines += [f"**Held-out {title}**", ""]
+        lines.append("| task | " + " | ".join(f"N = {n}" for n in sizes) + " |")
+        lines.append("| --- |" + " ---: |" * len(sizes))
+        for task in record["runs"][0]["heldout"][split]:
+            cells = [_cell(r["heldout"][split][task]) for r in record["runs"]]
+            lines.append(f"| {task} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += _generation_table(record) + _ablation_table(record)
+    return "\n".join(lines) + "\n"
+
+
+def _best_baseline(res: dict) -> tuple[str, float] | None:
+    key = _score_key(res["mean"])
+    scores = [
+        (name, b["mean"][key])
+        for name, b in res.get("baselines", {}).items()
+        if b["mean"].get(key) is not None
+    ]
+    return max(scores, key=lambda s: s[1]) if scores else None
+
+
+def _cell(res: dict) -> str:
+    key = _score_key(res["mean"])
+    model = res["mean"][key]
+    best = _best_baseline(res)
+    if best is None:
+        return f"{model:.2f}"
+    mark = "✓" if model > best[1] else "✗"
+    return f"{model:.2f} {mark} ({best[0]} {best[1]:.2f})"
+
+
+def _generation_table(record: dict) -> list[str]:
+    lines = [
+        "**Generation** (random-interpolated samples vs held-out-episode clips, I3D features)",
+        "",
+    ]
+    lines.append("| N | FVD ↓ | KVD ↓ | precision ↑ | recall ↑ |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: |")
+    for r in record["runs"]:
+        g = r["generation"]["rows"]["random-interpolated"]
+        lines.append(
+            f"| {r['num_videos']} | {g['fvd']:.1f} | {g['kvd']:.3g} | {g['precision']:.2f} | "
+            f"{g['recall']:.2f} |"
+        )
+    refs = record["runs"][-1]["generation"]["rows"]
+    for name in ("training", "mean-video"):
+        if name in refs:
+            g = refs[name]
+            lines.append(
+                f"| {name} | {g['fvd']:.1f} | {g['kvd']:.3g} | {g['precision']:.2f} | "
+                f"{g['recall']:.2f} |"
+            )
+    return lines + [""]
+
+
+def _ablation_table(record: dict) -> list[str]:
+    if not record.get("ablations"):
+        return []
+    lines = [
+        f"**Ablations at N = {record['protocol']['ablate_n']}** (equal wall-clock; held-out "
+        "episodes, PSNR on hidden pixels)",
+        "",
+    ]
+    rows = record["ablations"]
+    tasks = list(rows[0]["heldout"]["episodes"])
+    lines.append("| run | train s | steps | " + " | ".join(tasks) + " |")
+    lines.append("| --- | ---: | ---: |" + " ---: |" * len(tasks))
+    for r in rows:
+        means = r["heldout"]["episodes"]
+        cells = [f"{means[t]['mean'][_score_key(means[t]['mean'])]:.2f}" for t in tasks]
+        lines.append(
+            f"| {r['name']} | {r['train']['seconds']:.0f} | {r['train']['steps']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return lines + [""]
+
+
+def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
+    """Held-out PSNR per task vs N (baselines dashed), and FVD / KVD vs N."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["num_videos"] for r in record["runs"]]
+    tasks = list(record["runs"][0]["heldout"]["episodes"])
+    fig, axes = plt.subplots(2, len(tasks), figsize=(3.2 * len(tasks), 6.4), squeeze=False)
+    for row, split in enumerate(("episodes", "games")):
+        for col, task in enumerate(tasks):
+            ax = axes[row][col]
+            res = [r["heldout"][split][task] for r in record["runs"]]
+            key = _score_key(res[0]["mean"])
+            ax.plot(sizes, [x["mean"][key] for x in res], "o-", color="k", label="INR-V")
+            for name in res[0].get("baselines", {}):
+                ys = [x["baselines"][name]["mean"][key] for x in res]
+                ax.plot(sizes, ys, "--", label=name)
+            ax.set_xscale("log", base=2)
+            ax.set_title(f"{task} ({split})", fontsize=9)
+            ax.set_xlabel("training clips N")
+            if col == 0:
+                ax.set_ylabel("PSNR dB (hidden pixels)")
+            ax.legend(fontsize=6)
+    fig.tight_layout()
+    psnr_png = out / "heldout_psnr.png"
+    fig.savefig(psnr_png, dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    for ax, metric in zip(axes, ("fvd", "kvd"), strict=True):
+        rows = [r["generation"]["rows"] for r in record["runs"]]
+        ax.plot(sizes, [g["random-interpolated"][metric] for g in rows], "o-", label="INR-V")
+        for ref in ("training", "mean-video"):
+            if ref in rows[-1]:
+                ax.axhline(rows[-1][ref][metric], ls="--", label=ref, color="grey")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("training clips N")
+        ax.set_title(metric.upper())
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    gen_png = out / "generation.png"
+    fig.savefig(gen_png, dpi=110)
+    plt.close(fig)
+    return [psnr_png, gen_png]
+
+
+# --------------------------------------------------------------------------------------- main
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="64,512,4096", help="training clips N, comma list")
+    parser.add_argument("--steps", type=int, default=2000, help="training steps per run")
+    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--heldout", type=int, default=24, help="clips per held-out set")
+    parser.add_argument(
+        "--holdout-games", default="boxing,frogger,seaquest", help="games no run trains on"
+    )
+    parser.add_argument("--inversion-steps", type=int, default=200)
+    parser.add_argument(
+        "--inversion-pixels", type=int, default=1024, help="observed pixels per inversion step"
+    )
+    parser.add_argument("--gen-samples", type=int, default=48)
+    parser.add_argument(
+        "--i3d-resolution", type=int, default=112, help="224: the published FVD protocol"
+    )
+    parser.add_argument("--ablate-n", type=int, default=512, help="0: no ablations")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", default="runs/latent_space", help="training workdirs")
+    parser.add_argument("--out", default="docs/latent_space", help="JSON, markdown, plots")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a rehearsal")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.steps, args.heldout = "16,64", 60, 4
+        args.inversion_steps, args.gen_samples, args.ablate_n = 20, 8, 16
+        args.i3d_resolution = min(args.i3d_resolution, 112)
+        args.work = args.work + "_quick"
+        args.out = args.work + "/report"  # a rehearsal writes nothing into docs/
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    return args
+
+
+def ablations(args, base_cfg, base_record: dict, work: pathlib.Path) -> list[dict]:
+    """The plain run, + conditional regularizer, + progressive init; equal wall-clock."""
+    n, steps = args.ablate_n, args.steps
+    encoder_cfg = make_config(args, n, steps, **{"model.conditioning.kind": "encoder"})
+    rate_plain = step_rate(base_cfg, work / "probe_plain", 20)
+    rate_encoder = step_rate(encoder_cfg, work / "probe_encoder", 20)
+    encoder_steps = max(10, int(round(steps * rate_encoder / rate_plain)))
+    encoder_cfg = make_config(args, n, encoder_steps, **{"model.conditioning.kind": "encoder"})
+    stages = tuple(s for s in (10, 100) if s < n) + (-1,)
+    stage_steps = max(10, steps // len(stages))  # the same steps in all, split evenly
+    prog_cfg = make_config(args, n, steps)
+    prog_cfg.train.stages, prog_cfg.train.stage_steps = stages, stage_steps
+    rows = [{"name": "plain (fast recipe)", "train": base_record, "workdir": None}]
+    rows.append(
+        {
+            "name": "+ conditional regularizer",
+            "train": train(encoder_cfg, work / f"N{n}_encoder"),
+            "workdir": work / f"N{n}_encoder",
+            "step_rates": {"plain": rate_plain, "encoder": rate_encoder},
+        }
+    )
+    rows.append(
+        {
+            "name": f"+ progressive init {stages}",
+            "train": train(prog_cfg, work / f"N{n}_progressive", progressive=True),
+            "workdir": work / f"N{n}_progressive",
+            "stage_steps": stage_steps,
+        }
+    )
+    return rows
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    # Everything the run will use, imported now: editing the tree during a long run is safe.
+    import inrv_jax.tasks.evaluate  # noqa: F401
+    import inrv_jax.tasks.generation  # noqa: F401
+    import inrv_jax.train.progressive  # noqa: F401
+    from inrv_jax.metrics.lpips import load_lpips
+
+    start = time.perf_counter()
+    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    lpips = load_lpips("vgg16")
+    sets = heldout_sets(args)
+    print(f"held-out sets: { {k: v.shape for k, v in sets.items()} }", flush=True)
+    record = {
+        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
+        "machine": f"{platform.machine()} {os.cpu_count()} CPU cores, jax {jax.__version__}",
+        "runs": [],
+    }
+    for n in args.sizes:
+        cfg = make_config(args, n, args.steps)
+        print(f"N = {n}: training {args.steps} steps", flush=True)
+        run = {"num_videos": n, "train": train(cfg, work / f"N{n}")}
+        run["heldout"] = heldout_rows(args, work / f"N{n}", sets, lpips)
+        run["generation"] = generation_rows(args, work / f"N{n}", sets["episodes"])
+        record["runs"].append(run)
+        _write(record, out, start)
+    if args.ablate_n:
+        base = next((r for r in record["runs"] if r["num_videos"] == args.ablate_n), None)
+        base_cfg = make_config(args, args.ablate_n, args.steps)
+        base_train = base["train"] if base else train(base_cfg, work / f"N{args.ablate_n}")
+        rows = ablations(args, base_cfg, base_train, work)
+        only_episodes = {"episodes": sets["episodes"]}
+        for row in rows:
+            wd = row.pop("workdir") or work / f"N{args.ablate_n}"
+            row["heldout"] = (
+                {"episodes": base["heldout"]["episodes"]}
+                if base and row["name"].startswith("plain")
+                else heldout_rows(args, wd, only_episodes, lpips)
+            )
+        record["ablations"] = rows
+    _write(record, out, start)
+    print(markdown(record))
+    print(f"wrote {out}/latent_space.json, latent_space.md, heldout_psnr.png, generation.png")
+    return record
+
+
+def _write(record: dict, out: pathlib.Path, start: float) -> None:
+    from inrv_jax.tasks.scoring import jsonable
+
+    record["minutes"] = (time.perf_counter() - start) / 60
+    (out / "latent_space.json").write_text(json.dumps(jsonable(record), indent=1))
+    if record["runs"] and all("generation" in r for r in record["runs"]):
+        (out / "latent_space.md").write_text(markdown(record))
+        plots(record, out)
+
+
+if __name__ == "__main__":
+    main()
