@@ -10,7 +10,7 @@ Python API::
 CLI: ``inrv invert --workdir DIR --data SPEC --task NAME [--steps N --batch B --init I] --out DIR``
 writes ``metrics.json`` (per-video and mean PSNR/SSIM/LPIPS over all and unobserved pixels),
 ``latents.npy``, ``recon/NNNN.mp4`` (and ``.npy`` with ``--save-npy``) and ``compare.gif/png``
-(rows: videos; columns: target, what was observed, reconstruction).
+(rows: videos; columns: target, what was observed, reconstruction rendered at 4x).
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.metrics.lpips import load_lpips
+from inrv_jax.pictures import PICTURE_SCALE, side_by_side, upsample_nearest
 from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.inversion import Observations, invert, observe
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import load_videos
-from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
+from inrv_jax.video_io import save_video, write_gif, write_png
 
 
 @dataclasses.dataclass
@@ -62,13 +63,6 @@ def downsample(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     b, t = videos.shape[:2]
     out = jax.image.resize(jnp.asarray(videos), (b, t, *size, 3), method="linear", antialias=True)
     return np.asarray(out, np.float32)
-
-
-def upsample_nearest(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """f32[B, T, h, w, 3] -> f32[B, T, H, W, 3], each pixel repeated (a picture of a low grid)."""
-    (h, w), (lh, lw) = size, videos.shape[2:4]
-    ys, xs = (np.arange(h) * lh) // h, (np.arange(w) * lw) // w
-    return videos[:, :, ys][:, :, :, xs]
 
 
 def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
@@ -213,7 +207,8 @@ def _load_videos(args, shape):
 
 def _write_videos(out: pathlib.Path, trained, res: TaskResult, videos, args) -> None:
     """latents.npy, recon/NNNN.mp4 (+ .npy; + the --render-frames/--render-size rendering) and
-    compare.gif/png (rows: videos; columns: target, what was observed, reconstruction)."""
+    compare.gif/png (rows: videos; columns: target and what was observed, both upsampled
+    nearest, and the reconstruction rendered at ``PICTURE_SCALE`` times the size)."""
     (out / "recon").mkdir(parents=True, exist_ok=True)
     np.save(out / "latents.npy", res.latents)
     suffixes = (".mp4", ".npy") if args.save_npy else (".mp4",)
@@ -226,9 +221,11 @@ def _write_videos(out: pathlib.Path, trained, res: TaskResult, videos, args) -> 
         for i, video in enumerate(render_latents(trained, res.latents, (t, *hw))):
             for suffix in suffixes:
                 save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}{suffix}", video)
-    rows = slice(0, 8)
-    grid = np.stack([videos[rows], res.prepared.observed_view[rows], res.recon[rows]], axis=1)
-    frames = tile_grid(to_uint8(grid))
+    rows, scale = slice(0, 8), PICTURE_SCALE
+    t, h, w = res.recon.shape[1:4]
+    render = render_latents(trained, res.latents[rows], (t, h * scale, w * scale))
+    frames = side_by_side([("target", videos[rows]), ("observed", res.prepared.observed_view[rows]),
+                           (f"reconstruction {scale}x", render)])  # fmt: skip
     write_gif(out / "compare.gif", frames)
     write_png(out / "compare.png", np.concatenate(list(frames), axis=1))
 

@@ -89,6 +89,10 @@ def test_invert_with_task_and_user_mask(workdir, trained, tmp_path):
         assert isinstance(report["mean"][key], float), key
     assert (out / "recon" / "0001.mp4").exists() and (out / "recon" / "0001_6x16x16.mp4").exists()
     assert (out / "compare.gif").exists() and np.load(out / "latents.npy").shape[0] == 2
+    # compare.png: 2 rows (videos) of 3 columns at 4x the 16x16 frames, all T frames side by side.
+    compare = np.asarray(Image.open(out / "compare.png"))
+    t = trained.video_shape[0]
+    assert compare.shape[1] == t * (3 * 64 + 2 * 2) and compare.shape[0] > 2 * 64
     mask = np.zeros(trained.video_shape, bool)
     mask[0] = True
     np.save(tmp_path / "mask.npy", mask)
