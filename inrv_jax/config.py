@@ -96,6 +96,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.eval_videos = 4  # held-out subset of training videos for reconstruction PSNR
     c.train.sample_every = 0  # write mp4/gif samples every N steps (0: only at the end)
     c.train.num_samples = 4
+    c.train.picture_scale = 4  # samples/reconstruction pictures at 4x the training H and W
     c.train.checkpoint_every = 500
     c.train.keep_checkpoints = 3
     c.train.progress = True
@@ -262,6 +263,7 @@ def validate(c: ml_collections.ConfigDict) -> None:
         f"must be in [0, train.steps={c.train.steps}), got {c.optim.warmup_steps}",
     )
     _require(c.train.batch_size >= 1, "train.batch_size", "must be >= 1")
+    _require(c.train.get("picture_scale", 1) >= 1, "train.picture_scale", "must be >= 1")
     _require(c.train.steps >= 1, "train.steps", "must be >= 1")
     _require(c.mesh.model >= 1, "mesh.model", "must be >= 1")
     _require(c.mesh.data == -1 or c.mesh.data >= 1, "mesh.data", "must be -1 or >= 1")

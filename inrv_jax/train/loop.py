@@ -239,6 +239,7 @@ def _write_outputs(run: Run, params, latents, tag=""):
         num_samples=int(run.config.train.num_samples),
         seed=int(run.config.seed),
         chunk=int(run.config.train.render_chunk),
+        scale=int(run.config.train.get("picture_scale", 4)),
         tag=tag,
     )
 
