@@ -13,7 +13,7 @@ LAYERS = [
     {"parsing", "manifest"},
     {"preprocess"},
     {"options", "decode"},
-    {"clip"},
+    {"clip", "atari"},
     {"files", "builtin", "video_source"},
     {"tfds_io"},
     {"resolve"},
