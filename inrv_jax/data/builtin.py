@@ -333,6 +333,13 @@ DATASETS = {
 }
 
 
+# Built-ins whose clips of one data seed share their start states (atari: every clip of a game
+# starts from a snapshot of that seed's one random-play trunk). Their default held-out clips
+# (`inrv_jax.tasks.videos.heldout_videos`) are the first clips of the next data seed — other
+# episodes — not clips N.. of the training seed, which restart from the training snapshots.
+HELDOUT_FROM_NEXT_SEED = frozenset({"atari"})
+
+
 def is_builtin(spec: str) -> bool:
     return spec in DATASETS
 

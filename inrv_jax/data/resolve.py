@@ -2,8 +2,8 @@
 
 Spec strings (config key `data.spec` and every CLI command) are tried against `SOURCE_KINDS`
 in order; the first kind whose `matches(spec)` holds makes the clips:
-  - a built-in name: `shapes`, `moving_digits`, `sample_clips` (see `inrv_jax.data.builtin`);
-    write `./shapes` to mean a folder of that name;
+  - a built-in name: `shapes`, `moving_digits`, `sample_clips`, `atari` (see
+    `inrv_jax.data.builtin`); write `./shapes` to mean a folder of that name;
   - `tfds:NAME[/SPLIT]` with `data_dir` (see `inrv_jax.data.tfds_io`);
   - a directory: its video files and frame folders, sorted by name;
   - a single video file (or a frame folder, as a directory of images only) is a source of one;

@@ -12,7 +12,8 @@
 3. **Held-out tasks**: plain inversion, inpainting, future prediction, frame interpolation,
    temporal upsampling, sparse inpainting and super-resolution on videos the model never saw:
    by default videos ``N .. N+K-1`` of the training data spec (N = training videos; for the
-   procedural built-ins these are new random videos), or ``--heldout SPEC``. Every task reports
+   procedural built-ins these are new random videos; for atari, clips ``0 .. K-1`` of the next
+   data seed, other episodes), or ``--heldout SPEC``. Every task reports
    the metrics over all pixels and over the unobserved pixels only, next to the task's
    model-free baselines (``baselines.BASELINES``, named by ``masks.Task.baselines``) computed
    from exactly the observations the inversion saw and scored on the same pixels; the table

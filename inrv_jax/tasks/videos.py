@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inrv_jax.data import open_source, source_from_config
+from inrv_jax.data import builtin, open_source, source_from_config
 from inrv_jax.errors import InputError
 from inrv_jax.pixels import to_unit_range
 
@@ -49,12 +49,16 @@ def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarr
     """``num`` clips f32[num, T, H, W, 3] the model never saw, and their paths.
 
     By default videos ``N .. N+num-1`` of the training data config (N = training videos; for the
-    procedural built-ins these are new random videos); else the first ``num`` videos of ``spec``.
+    procedural built-ins these are new random videos), or for the built-ins of
+    ``builtin.HELDOUT_FROM_NEXT_SEED`` (atari) videos ``0 .. num-1`` of the next data seed (other
+    episodes); else the first ``num`` videos of ``spec``.
     """
     if spec is not None:
         return load_videos(spec, trained.video_shape, indices=list(range(num)))
     first = trained.latents.shape[0]
     cfg = trained.config.data.copy_and_resolve_references()
+    if cfg.spec in builtin.HELDOUT_FROM_NEXT_SEED:
+        first, cfg.seed = 0, int(cfg.seed) + 1
     cfg.num_videos = first + num
     src = source_from_config(cfg)
     if len(src) < first + num:

@@ -1,7 +1,9 @@
 """Evaluation pieces: FVD on short clips, time resampling, scoring of unobserved pixels."""
 
 import numpy as np
+import pytest
 
+from inrv_jax.pixels import to_unit_range
 from inrv_jax.tasks import evaluate
 from inrv_jax.tasks.baselines import run_baselines
 from inrv_jax.tasks.scoring import mean_metrics, video_metrics
@@ -135,3 +137,25 @@ def test_generation_is_scored_against_the_heldout_clips(trained, monkeypatch):
     assert "Generation vs held-out clips" in evaluate.markdown(report)
     skipped = evaluate.evaluate(trained, heldout_num=2, tasks=("all",), fvd_samples=0, **quiet)
     assert "skipped" in skipped["generation"]
+
+
+def test_atari_heldout_default_is_the_next_seeds_episodes():
+    """Atari clips of one seed restart from that seed's trunk snapshots: the default held-out
+    clips are clips 0.. of the next data seed, never clips N.. of the training seed."""
+    pytest.importorskip("ale_py")
+    from types import SimpleNamespace
+
+    from inrv_jax.config import load_config
+    from inrv_jax.data import open_source
+
+    c = load_config("configs/atari.py")
+    c.data.frames, c.data.size, c.data.num_videos = 4, (16, 16), 3
+    c.data.builtin.games = "pong,breakout"
+    trained = SimpleNamespace(config=c, latents=np.zeros((3, 4)), video_shape=(4, 16, 16))
+    videos, paths = heldout_videos(trained, 2)
+    small = {"frames": 4, "size": (16, 16), "games": "pong,breakout"}
+    other = open_source("atari", num_videos=2, seed=1, **small)
+    np.testing.assert_array_equal(videos, to_unit_range(np.stack([other.load(0), other.load(1)])))
+    assert len(paths) == 2
+    training_seed = open_source("atari", num_videos=5, **small)
+    assert not np.array_equal(videos[0], to_unit_range(training_seed.load(3)))
