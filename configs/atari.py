@@ -8,7 +8,7 @@ with a cosine schedule, batch 8. Scale with `--config.data.num_videos=4096`; hol
 only their clips, e.g. to invert unseen games). Needs `pip install 'ale-py>=0.10.2,!=0.11.*,<0.13'`.
 """
 
-from inrv_jax.config import base_config, small_variant
+from inrv_jax.config import base_config, fast_recipe, small_variant
 
 
 def get_config(variant=None):
@@ -25,15 +25,7 @@ def get_config(variant=None):
     c.data.builtin.frame_skip = 4
     c.data.builtin.repeat_action_probability = 0.25
     c.data.builtin.warmup = (0, 16)
-    c.model.inr.hidden = 64
-    c.model.hypernet.hidden = 128
-    c.loss.distance = "l2"
-    c.loss.lpips_weight = 0.0
-    c.optim.lr = 1e-3
-    c.optim.schedule = "cosine"
-    c.optim.warmup_steps = 50
-    c.train.sample_frac = 0.5
-    c.train.batch_size = 8
+    fast_recipe(c)
     c.train.steps = 2000
     c.train.log_every = 25
     c.train.eval_every = 500

@@ -4,7 +4,7 @@ The analogue of RainbowJelly (many clips of one long video) at laptop scale, wit
 recipe: 128-wide INR and heads, L2 on half of the pixels per step, Adam 1e-3 with a cosine
 schedule, batch 8 (benchmarks/time_to_quality.py compares it with the official recipe)."""
 
-from inrv_jax.config import base_config, small_variant
+from inrv_jax.config import base_config, fast_recipe, small_variant
 
 
 def get_config(variant=None):
@@ -13,15 +13,7 @@ def get_config(variant=None):
     c.data.frames = 8
     c.data.size = (32, 32)
     c.data.num_videos = 32
-    c.model.inr.hidden = 128
-    c.model.hypernet.hidden = 128
-    c.loss.lpips_weight = 0.0
-    c.loss.distance = "l2"
-    c.optim.lr = 1e-3
-    c.optim.schedule = "cosine"
-    c.optim.warmup_steps = 50
-    c.train.sample_frac = 0.5
-    c.train.batch_size = 8
+    fast_recipe(c, inr_hidden=128)
     c.train.steps = 2000
     c.train.eval_videos = 8
     if variant == "small":

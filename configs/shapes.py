@@ -5,7 +5,7 @@ higher learning rate with cosine decay, L2 loss on half of the pixels per step. 
 uses the faithful official recipe (architecture, L1 + 0.7 LPIPS, Adam 1e-4).
 """
 
-from inrv_jax.config import base_config, small_variant
+from inrv_jax.config import base_config, fast_recipe, small_variant
 
 
 def get_config(variant=None):
@@ -14,15 +14,7 @@ def get_config(variant=None):
     c.data.frames = 8
     c.data.size = (32, 32)
     c.data.num_videos = 8
-    c.model.inr.hidden = 64
-    c.model.hypernet.hidden = 128
-    c.loss.distance = "l2"
-    c.loss.lpips_weight = 0.0
-    c.optim.lr = 1e-3
-    c.optim.schedule = "cosine"
-    c.optim.warmup_steps = 50
-    c.train.sample_frac = 0.5
-    c.train.batch_size = 8
+    fast_recipe(c)
     c.train.steps = 600
     c.train.log_every = 25
     c.train.eval_every = 200
