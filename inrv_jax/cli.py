@@ -57,6 +57,11 @@ COMMANDS: dict[str, Command] = {
         "inrv_jax.tasks.generate",
         "sample novel videos from the latent space",
     ),
+    "fit-prior": Command(
+        "inrv_jax.tasks.cli.fit_prior",
+        "inrv_jax.tasks.fit_prior",
+        "fit a prior (gaussian, gmm, flow) over the learned latents",
+    ),
     "interpolate": Command(
         "inrv_jax.tasks.cli.interpolate",
         "inrv_jax.tasks.interpolate",

@@ -1,7 +1,11 @@
 """Novel videos from the latent space by the official protocols (``random``,
 ``random-interpolated``; see ``inrv_jax.latent_space``).
 
-CLI: ``inrv generate --workdir DIR --mode random|random-interpolated --num N --out DIR
+Learned priors (``inrv_jax.prior``): ``--mode prior:KIND`` samples the KIND prior fitted by
+``inrv fit-prior`` in the workdir; ``--mode prior`` the first fitted one in the order gaussian,
+gmm, flow.
+
+CLI: ``inrv generate --workdir DIR --mode random|random-interpolated|prior[:KIND] --num N --out DIR
 [--frames T] [--size H,W | --scale S] [--seed S]`` writes ``sample_NNN_4x.mp4``, ``grid_4x.png``
 (all frames of every sample, one row per sample), ``grid_4x.gif`` (animated tiles) and
 ``latents.npy``. Pictures are rendered at S × the training height and width (S = 4 by default, the
@@ -19,28 +23,61 @@ import numpy as np
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
-from inrv_jax.latent_space import sample_latents
+from inrv_jax.latent_space import GENERATION_MODES, sample_latents
 from inrv_jax.pictures import scale_tag
+from inrv_jax.prior import KINDS, sample_prior
+from inrv_jax.prior.store import fitted_kinds, load_prior
 from inrv_jax.tasks.render import picture_shape, render_latents, scale_note
 from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
-def generate(trained, mode: str, num: int, shape=None, seed: int = 0, batch: int = 16):
+def generate(
+    trained, mode: str, num: int, shape=None, seed: int = 0, batch: int = 16, workdir=None
+):
     """Sample ``num`` latents and render them.
 
     Args:
       trained: a ``TrainedModel``.
-      mode: "random" or "random-interpolated".
+      mode: "random", "random-interpolated", "prior" or "prior:KIND".
       shape: (T, H, W), default the training clip shape.
+      workdir: where the priors of the prior modes are (``trained``'s workdir).
 
     Returns:
       (latents f32[num, D], videos f32[num, T, H, W, 3] in model scale, unclipped).
     """
     if num < 1:
         raise InputError(f"--num must be >= 1, got {num}")
-    z = np.asarray(sample_latents(jax.random.key(seed), trained.latents, num, mode))
+    z = sample_mode(trained, mode, num, seed, workdir)
     shape = tuple(shape or trained.video_shape)
     return z, render_latents(trained, z, shape, batch=batch)
+
+
+def sample_mode(trained, mode: str, num: int, seed: int = 0, workdir=None) -> np.ndarray:
+    """``num`` latents f32[num, D] of ``mode`` (see ``generate``)."""
+    if mode in GENERATION_MODES:
+        return np.asarray(sample_latents(jax.random.key(seed), trained.latents, num, mode))
+    kind = prior_kind(mode, workdir)
+    prior = load_prior(workdir, kind, step=trained.step, dim=trained.latents.shape[1])
+    return sample_prior(prior, num, seed)
+
+
+def prior_kind(mode: str, workdir) -> str:
+    """The prior kind of a ``prior[:KIND]`` mode (``prior``: the first fitted one)."""
+    kind = mode.removeprefix("prior:") if mode.startswith("prior:") else None
+    if mode != "prior" and kind not in KINDS:
+        modes = [*GENERATION_MODES, "prior", *(f"prior:{k}" for k in KINDS)]
+        raise InputError(f"generation mode {mode!r} unknown; use one of {', '.join(modes)}")
+    if workdir is None:
+        raise InputError(f"mode {mode!r} samples a fitted prior: pass the model's workdir")
+    if kind is None:
+        fitted = fitted_kinds(workdir)
+        if not fitted:
+            raise InputError(
+                f"no prior fitted in {workdir}: fit one with "
+                f"`inrv fit-prior --workdir {workdir} --kind {'|'.join(KINDS)}`"
+            )
+        kind = fitted[0]
+    return kind
 
 
 def grid_layout(videos_u8: np.ndarray, cols: int | None = None) -> np.ndarray:
@@ -79,7 +116,7 @@ def run(args) -> int:
     tm = load_trained(args.workdir, args.step)
     size = parse_ints(args.size, 2, "--size")
     shape, scale = picture_shape(tm, args.frames, size, args.scale)
-    z, videos = generate(tm, args.mode, args.num, shape, args.seed)
+    z, videos = generate(tm, args.mode, args.num, shape, args.seed, workdir=args.workdir)
     out = pathlib.Path(args.out)
     write_outputs(out, videos, args.fps, scale=scale)
     np.save(out / "latents.npy", z)

@@ -3,6 +3,8 @@
 Rows (``ROWS``), every one scored against the same held-out clips with the same features:
 
 - ``random-interpolated`` and ``random``: ``num`` clips of ``generate`` (one seed);
+- ``prior:KIND``: ``num`` clips of every prior fitted in ``workdir`` (``inrv fit-prior``), when
+  ``generation_section`` is given the workdir;
 - ``training``: up to ``num`` training clips, what "as good as real" scores (a model that
   reproduced its training distribution exactly);
 - ``mean-video``: ``num`` copies of the pixel-wise mean of those training clips, what a model
@@ -13,6 +15,11 @@ feature set (I3D logits by default, ``inrv_jax.metrics.i3d``); each row carries 
 dict. Clips shorter than 16 frames are resampled linearly in time, both sets alike
 (``metrics.i3d.fit_frames``): such numbers compare runs of this project, not published ones.
 Deterministic: the same seed gives the same numbers to the digit.
+
+Memorization (``memorization=True``, ``tasks.memorization``): for every model row, the
+distances of its samples to the nearest training latent and training clip (all training clips in
+pixels; the training row's clips in features) against the held-out clips' distances, under
+``"memorization"``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from inrv_jax.metrics.generation_scores import score_features
 from inrv_jax.metrics.i3d import RESOLUTION, I3DFeatures, fit_frames
 from inrv_jax.metrics.precision_recall import DEFAULT_K
 from inrv_jax.metrics.protocol import Protocol
+from inrv_jax.prior.store import fitted_kinds
+from inrv_jax.tasks import memorization as mem
 from inrv_jax.tasks.generate import generate
 from inrv_jax.tasks.videos import training_videos
 
@@ -41,6 +50,7 @@ class FakeSet(NamedTuple):
     repeat: int
     source: str
     indices: tuple[int, ...]
+    latents: np.ndarray | None = None  # f32[B, D] of generated clips (memorization)
 
 
 class Row(NamedTuple):
@@ -48,10 +58,10 @@ class Row(NamedTuple):
     build: Callable[..., FakeSet]  # (trained, num, seed, training clips) -> FakeSet
 
 
-def _generated(mode: str) -> Callable[..., FakeSet]:
+def _generated(mode: str, workdir=None) -> Callable[..., FakeSet]:
     def build(trained, num, seed, train_clips):
-        _, videos = generate(trained, mode, num, seed=seed)
-        return FakeSet(np.clip(videos, -1, 1), 1, f"checkpoint step {trained.step}", ())
+        z, videos = generate(trained, mode, num, seed=seed, workdir=workdir)
+        return FakeSet(np.clip(videos, -1, 1), 1, f"checkpoint step {trained.step}", (), z)
 
     return build
 
@@ -72,6 +82,18 @@ ROWS = {
     "training": Row("reference: training clips", _training),
     "mean-video": Row("reference: mean training video", _mean_video),
 }
+MODEL_ROWS = ("random-interpolated", "random")  # the rows above the prior rows
+
+
+def rows_for(workdir=None) -> dict[str, Row]:
+    """``ROWS`` with a ``prior:KIND`` row after the model rows for every prior fitted in
+    ``workdir``."""
+    priors = {
+        f"prior:{k}": Row(f"model, prior:{k}", _generated(f"prior:{k}", workdir))
+        for k in (fitted_kinds(workdir) if workdir is not None else ())
+    }
+    model = {name: ROWS[name] for name in MODEL_ROWS}
+    return {**model, **priors, **{k: v for k, v in ROWS.items() if k not in model}}
 
 
 def generation_section(
@@ -86,6 +108,8 @@ def generation_section(
     heldout_paths: Sequence[str] | None = None,
     heldout_source: str | None = None,
     features=None,
+    workdir=None,
+    memorization: bool = True,
     log=print,
 ) -> dict:
     """FVD, KVD and precision/recall of every row of ``ROWS`` against held-out clips.
@@ -103,9 +127,12 @@ def generation_section(
         ``max(2, min(N real, N fake) // 2)`` samples per set.
       heldout_paths, heldout_source: which held-out clips (recorded in the protocol).
       features: ``f(clips f32[B, 16, H, W, 3]) -> f[B, D]`` with a ``name``; default I3D logits.
+      workdir: the model's workdir; its fitted priors add ``prior:KIND`` rows.
+      memorization: add the memorization numbers of the model rows (``tasks.memorization``).
 
     Returns:
-      ``{"rows": {row: scores with "protocol"}, "seconds": {row: s}}`` (see ``score_features``).
+      ``{"rows": {row: scores with "protocol"}, "seconds": {row: s}}`` (see ``score_features``),
+      plus ``"memorization": {model row: summary}`` with ``memorization``.
     """
     features = I3DFeatures(resolution=resolution) if features is None else features
     real = np.clip(np.asarray(heldout_videos, np.float32), -1, 1)
@@ -126,14 +153,37 @@ def generation_section(
         "seed": seed,
         "k": k,
     }
-    rows, seconds = {}, {}
-    for name, row in ROWS.items():
+    rows, seconds, fakes, feats = {}, {}, {}, {}
+    for name, row in rows_for(workdir).items():
         start = time.perf_counter()
-        fake = row.build(trained, num, seed, train_clips)
-        rows[name] = _score_row(name, fake, features, real_feats, base, kvd_subsets)
+        fakes[name] = row.build(trained, num, seed, train_clips)
+        feats[name] = np.asarray(features(fit_frames(fakes[name].videos)[0]), np.float64)
+        rows[name] = _score_row(name, fakes[name], feats[name], real_feats, base, kvd_subsets)
         seconds[name] = time.perf_counter() - start
         log(f"generation {name}: {_fmt(rows[name])} ({seconds[name]:.0f} s)")
-    return {"rows": rows, "seconds": seconds}
+    section = {"rows": rows, "seconds": seconds}
+    if memorization:
+        section["memorization"] = _memorization(trained, real, real_feats, fakes, feats)
+    return section
+
+
+def _memorization(trained, real, real_feats, fakes: dict, feats: dict) -> dict:
+    """``tasks.memorization.summary`` of every row with latents (the model rows)."""
+    all_train = training_videos(trained)
+    ref = mem.heldout_reference(real, real_feats, all_train, feats["training"], trained.latents)
+    return {
+        name: mem.summary(
+            fake.videos,
+            feats[name],
+            fake.latents,
+            all_train,
+            feats["training"],
+            trained.latents,
+            ref,
+        )  # fmt: skip
+        for name, fake in fakes.items()
+        if fake.latents is not None
+    }
 
 
 def _check_inputs(trained, real: np.ndarray, num: int, k: int) -> np.ndarray:
@@ -158,8 +208,7 @@ def _check_inputs(trained, real: np.ndarray, num: int, k: int) -> np.ndarray:
     return train_clips
 
 
-def _score_row(name, fake: FakeSet, features, real_feats, base: dict, kvd_subsets: int) -> dict:
-    feats = np.asarray(features(fit_frames(fake.videos)[0]), np.float64)
+def _score_row(name, fake: FakeSet, feats, real_feats, base: dict, kvd_subsets: int) -> dict:
     feats = np.repeat(feats, fake.repeat, axis=0)
     size = max(2, min(len(real_feats), len(feats)) // 2)
     protocol = Protocol(
@@ -189,7 +238,7 @@ def markdown_rows(section: dict) -> list[str]:
         kvd = f"{scores['kvd']:.2f}"
         if scores.get("kvd_subset_std") is not None:
             kvd += f" ± {scores['kvd_subset_std']:.2f}"
-        label = ROWS[name].label if name in ROWS else name
+        label = ROWS[name].label if name in ROWS else f"model, {name}"
         lines.append(
             f"| {label} | {scores['fvd']:.1f} | {kvd} | {scores['precision']:.3f} | "
             f"{scores['recall']:.3f} | {p['num_fake']} / {p['num_real']} |"
@@ -212,3 +261,32 @@ def markdown_note(section: dict) -> str:
         f"precision/recall k={p['k']}; KVD raw (not ×1000), ± = std over {p['kvd_subsets']} "
         f"subsets of {p['kvd_subset_size']}; seed {p['seed']}."
     )
+
+
+def memorization_rows(section: dict) -> list[str]:
+    """The memorization table (see ``tasks.memorization``): one line per model row and the
+    held-out reference; empty without memorization numbers."""
+    memo = section.get("memorization") or {}
+    if not memo:
+        return []
+    lines = [
+        "| samples | nearest-train PSNR (median) | nearest-train I3D dist. (median) | "
+        "closer than held-out p5: pixels / I3D | latent NN dist. (median) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, m in memo.items():
+        latent = m.get("latent_distance_median")
+        lines.append(
+            f"| model, {name} | {m['pixel_psnr_median']:.2f} | {m['feature_distance_median']:.2f}"
+            f" | {m['closer_than_heldout_p5_pixels']:.2f} / "
+            f"{m['closer_than_heldout_p5_features']:.2f} | "
+            + ("–" if latent is None else f"{latent:.3g}")
+            + " |"
+        )
+    m = next(iter(memo.values()))
+    lines.append(
+        f"| held-out real clips | {m['heldout_pixel_psnr_median']:.2f} | "
+        f"{m['heldout_feature_distance_median']:.2f} | 0.05 (by definition) | "
+        f"{m.get('train_latent_loo_distance_median', float('nan')):.3g} (training, leave-one-out) |"
+    )
+    return lines
