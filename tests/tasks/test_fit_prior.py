@@ -54,3 +54,15 @@ def test_fit_prior_then_generate(own_workdir, trained, tmp_path, capsys):
     z, videos = generate(trained, "prior:flow", 3, seed=5, workdir=own_workdir)
     np.testing.assert_array_equal(z, outs["prior:flow"])
     assert videos.shape == (3, *trained.video_shape, 3)
+
+
+def test_prior_kinds_spelled_for_the_command_lines_are_the_librarys_own():
+    from inrv_jax.cli import command_parser
+    from inrv_jax.prior import KINDS
+    from inrv_jax.tasks.cli.arguments import GENERATION_MODES, PRIOR_KINDS
+
+    assert PRIOR_KINDS == tuple(KINDS)
+    kind = next(a for a in command_parser("fit-prior")._actions if a.dest == "kind")
+    assert tuple(kind.choices) == tuple(KINDS)
+    assert all(f"prior:{k}" in GENERATION_MODES for k in KINDS) and "prior" in GENERATION_MODES
+    assert "gmm" not in GENERATION_MODES and "prior:" not in GENERATION_MODES
