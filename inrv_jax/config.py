@@ -51,7 +51,18 @@ def base_config() -> ml_collections.ConfigDict:
         dict(kind="relu_pe", hidden=256, depth=4, num_freqs=10, w0=30.0)
     )
     c.model.hypernet = ml_collections.ConfigDict(
-        dict(kind="per_tensor", hidden=256, depth=4, out_scale=0.1)
+        dict(
+            kind="per_tensor",  # see inrv_jax.hypernet.HYPERNETS
+            hidden=256,
+            depth=4,
+            out_scale=0.1,
+            rank=8,  # low_rank: rank of every layer's update
+            chunk=2048,  # chunked: values emitted per chunk
+            chunk_embed=32,  # chunked: chunk-embedding width
+            chunk_depth=2,  # chunked: ReLU layers of the shared head
+            mapping="linear",  # film: "linear" or "mlp" latent -> modulations
+            mapping_depth=1,  # film: ReLU layers of the "mlp" mapping
+        )
     )
     c.model.conditioning = ml_collections.ConfigDict(
         dict(
@@ -112,6 +123,10 @@ def base_config() -> ml_collections.ConfigDict:
     c.mesh.rules = (
         (r"hypernet/out_\d+$", (None, "model")),
         (r"hypernet/out_\d+_bias$", ("model",)),
+        # Families' output maps: the wide (last) axis of each latent -> parameters matrix.
+        (r"hypernet/(u|v|b)_\d+/kernel$", (None, "model")),  # low_rank
+        (r"hypernet/out/kernel$", (None, "model")),  # chunked: hidden -> chunk
+        (r"hypernet/(to_film|to_shifts)/kernel$", (None, "model")),  # film, shift_modulation
     )
 
     c.distributed = ml_collections.ConfigDict()
