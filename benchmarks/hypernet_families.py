@@ -1,0 +1,266 @@
+"""Hypernetwork families at equal wall-clock: reconstruction of N atari clips and held-out rows.
+
+    python benchmarks/hypernet_families.py             # N = 512, ~4 min of training per family
+    python benchmarks/hypernet_families.py --quick     # rehearsal: N = 16, seconds per family
+    python benchmarks/hypernet_families.py --sizes 512,4096 --data sample_clips
+
+Protocol (written with the numbers into ``OUT/hypernet_families.json``):
+
+1. Data: ``configs/atari.py`` clips (``--frames``×``--size``², data seed 0), N = ``--sizes``;
+   ``--data sample_clips`` trains on the bundled sample clips instead (no held-out rows then).
+2. Every family of ``--families`` at every INR width of ``--widths`` trains with the fast recipe
+   (``--set key=value`` overrides it) for the same wall-clock ``--budget`` seconds: a 20-step
+   probe measures the step rate, then ``steps = budget × rate`` (so the cosine schedule ends
+   where the budget does). Runs go to ``WORK/N{N}/{family}_w{width}``; finished runs are reused.
+3. Reported per run: parameters (hypernetwork + codebook), step time, reconstruction PSNR of
+   all N clips at the end (mean and worst clip), and the curve of the mean PSNR of the first
+   ``--curve-clips`` clips against training seconds (seconds from the logged step rates).
+4. Held-out rows (atari only): the first ``--heldout`` clips of data seed 1 (other episodes of
+   the same games) that share no frame with a training clip, every task of
+   ``inrv_jax.tasks.masks.HELDOUT_TASKS`` next to its baselines (``heldout_rows`` of
+   benchmarks/latent_space.py).
+
+Writes ``OUT/hypernet_families.json``, ``OUT/hypernet_families.md`` and
+``OUT/psnr_vs_seconds.png`` (one line per family and width).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import latent_space as ls  # noqa: E402  (benchmarks/latent_space.py: held-out rows, training)
+
+FAMILIES = ("per_tensor", "shift_modulation", "low_rank", "chunked", "film")
+DATA_CONFIGS = {"atari": "configs/atari.py", "sample_clips": "configs/sample_clips.py"}
+
+
+def make_config(args, n: int, family: str, width: int, steps: int):
+    """The fast recipe with ``family`` at INR ``width``, ``n`` clips, ``steps`` steps."""
+    from inrv_jax.config import apply_overrides, load_config
+
+    c = load_config(str(ls.ROOT / DATA_CONFIGS[args.data]))
+    if args.data == "atari":
+        c.data.frames, c.data.size = args.frames, (args.size, args.size)
+    c.data.num_videos = n
+    c.model.hypernet.kind = family
+    c.model.inr.hidden = width
+    c.train.steps = steps
+    c.optim.warmup_steps = min(int(c.optim.warmup_steps), steps // 10)
+    c.train.log_every = max(1, steps // 20)
+    c.train.eval_every = max(1, steps // 6)
+    c.train.eval_videos = min(args.curve_clips, n)
+    c.train.checkpoint_every = steps
+    c.train.num_samples = 2
+    c.train.progress = False
+    c.mesh.data, c.mesh.model = 1, 1
+    apply_overrides(c, list(args.set))
+    return c
+
+
+def curve(workdir: pathlib.Path) -> list[dict]:
+    """[{step, seconds, psnr}] from metrics.jsonl: seconds summed from the logged step rates
+    (each log line's rate covers the steps since the previous one, evaluations included)."""
+    seconds, last, out = 0.0, 0, []
+    for line in (workdir / "metrics.jsonl").read_text().splitlines():
+        m = json.loads(line)
+        if "perf/steps_per_s" in m:
+            seconds += (m["step"] - last) / max(m["perf/steps_per_s"], 1e-9)
+            last = m["step"]
+        if "eval/recon_psnr" in m:
+            out.append({"step": m["step"], "seconds": seconds, "psnr": m["eval/recon_psnr"]})
+    return out
+
+
+def heldout_episodes(args, train_cfg) -> tuple[np.ndarray, list[int]]:
+    """f32[K, T, H, W, 3] in [-1, 1]: data seed 1's first clips sharing no training frame."""
+    from inrv_jax.data import source_from_config
+    from inrv_jax.pixels import to_unit_range
+
+    train_source = source_from_config(train_cfg.data)
+    seen = {ls._digest(f) for i in range(len(train_source)) for f in train_source.load(i)}
+    cfg = train_cfg.data.copy_and_resolve_references()
+    cfg.seed, cfg.num_videos = ls.HELDOUT_DATA_SEED, ls.HELDOUT_CANDIDATES * args.heldout
+    source, clips, skipped = source_from_config(cfg), [], []
+    for i in range(cfg.num_videos):
+        clip = source.load(i)
+        if any(ls._digest(f) in seen for f in clip):
+            skipped.append(i)
+        else:
+            clips.append(clip)
+        if len(clips) == args.heldout:
+            break
+    return to_unit_range(np.stack(clips)), skipped
+
+
+def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) -> dict:
+    import jax
+
+    from inrv_jax.checkpoint import load_trained
+
+    workdir = work / f"N{n}" / f"{family}_w{width}"
+    probe_cfg = make_config(args, n, family, width, args.probe_steps)
+    rate = ls.step_rate(probe_cfg, workdir.with_name(workdir.name + "_probe"), args.probe_steps)
+    steps = max(args.probe_steps, int(args.budget * rate))
+    config = make_config(args, n, family, width, steps)
+    print(f"N={n} {family} w{width}: {rate:.2f} steps/s -> {steps} steps", flush=True)
+    record = ls.train(config, workdir)
+    summary = json.loads((workdir / "summary.json").read_text())
+    trained = load_trained(workdir)
+    count = {k: int(sum(np.size(x) for x in jax.tree.leaves(v))) for k, v in trained.params.items()}
+    out = {
+        "num_videos": n,
+        "family": family,
+        "width": width,
+        "params": count,
+        "probe_steps_per_s": rate,
+        "step_ms": 1000.0 / rate,
+        "steps": steps,
+        "train_seconds": record["seconds"],
+        "recon_psnr": summary["recon/psnr"],
+        "recon_psnr_min": summary["recon/psnr_min"],
+        "curve": curve(workdir),
+        "load": ls._load(),
+    }
+    print(f"  recon {out['recon_psnr']:.2f} dB (worst {out['recon_psnr_min']:.2f})", flush=True)
+    if heldout is not None:
+        out["heldout"] = ls.heldout_rows(args, workdir, {"episodes": heldout})
+    return out
+
+
+def markdown(record: dict) -> str:
+    p = record["protocol"]
+    lines = [
+        f"{p['data']} clips, equal wall-clock {p['budget']:.0f} s of training per run (fast "
+        f"recipe, overrides {p['set'] or 'none'}); {record['machine']}; "
+        f"{record['minutes']:.1f} min in all. PSNR in dB; worst = the worst training clip.",
+        "",
+        "| N | family | INR width | params (hypernet + codes) | step ms | steps | recon mean "
+        "| recon worst |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in record["runs"]:
+        hn, codes = r["params"].get("hypernet", 0), r["params"].get("codes", 0)
+        lines.append(
+            f"| {r['num_videos']} | {r['family']} | {r['width']} | {hn:,} + {codes:,} | "
+            f"{r['step_ms']:.0f} | {r['steps']} | {r['recon_psnr']:.2f} | "
+            f"{r['recon_psnr_min']:.2f} |"
+        )
+    rows = [r for r in record["runs"] if "heldout" in r]
+    if rows:
+        tasks = list(rows[0]["heldout"]["episodes"])
+        lines += [
+            "",
+            f"**Held-out episodes** ({p['heldout']} clips of data seed 1, inversion "
+            f"{p['inversion_steps']} steps of {p['inversion_pixels']} pixels): PSNR on the hidden "
+            "pixels, best baseline in brackets; ✓ = the family beats every baseline.",
+            "",
+            "| N | family | " + " | ".join(tasks) + " |",
+            "| ---: | --- |" + " --- |" * len(tasks),
+        ]
+        for r in rows:
+            cells = [ls._cell(r["heldout"]["episodes"][t]) for t in tasks]
+            lines.append(f"| {r['num_videos']} | {r['family']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(record: dict, out: pathlib.Path) -> pathlib.Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted({r["num_videos"] for r in record["runs"]})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4), squeeze=False)
+    for ax, n in zip(axes[0], sizes, strict=True):
+        for r in (r for r in record["runs"] if r["num_videos"] == n):
+            xs = [0.0] + [c["seconds"] for c in r["curve"]] + [r["train_seconds"]]
+            ys = [None] + [c["psnr"] for c in r["curve"]] + [r["recon_psnr"]]
+            xs, ys = zip(
+                *[(x, y) for x, y in zip(xs, ys, strict=True) if y is not None], strict=True
+            )
+            ax.plot(xs, ys, marker="o", label=f"{r['family']} w{r['width']}")
+        ax.set(xlabel="training seconds", ylabel="reconstruction PSNR (dB)", title=f"N = {n}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "psnr_vs_seconds.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512", help="training clips N, comma list")
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--widths", default="64", help="INR widths, comma list")
+    parser.add_argument("--budget", type=float, default=240.0, help="training seconds per run")
+    parser.add_argument("--probe-steps", type=int, default=20)
+    parser.add_argument("--data", choices=sorted(DATA_CONFIGS), default="atari")
+    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--curve-clips", type=int, default=64, help="clips of the PSNR curve")
+    parser.add_argument("--heldout", type=int, default=12, help="held-out episode clips")
+    parser.add_argument("--inversion-steps", type=int, default=100)
+    parser.add_argument("--inversion-pixels", type=int, default=512)
+    parser.add_argument("--set", action="append", default=[], help="config override key=value")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", default="runs/hypernet_families")
+    parser.add_argument("--out", default="docs/hypernet_families")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a rehearsal")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.budget, args.heldout, args.inversion_steps = "16", 8.0, 2, 5
+        args.probe_steps, args.curve_clips = 6, 4
+        args.work = args.work + "_quick"
+        args.out = args.work + "/report"  # a rehearsal writes nothing into docs/
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.families = [f for f in args.families.split(",") if f]
+    args.widths = [int(w) for w in args.widths.split(",") if w]
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {
+        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load {ls._load()}",
+        "runs": [],
+    }
+    for n in args.sizes:
+        heldout = None
+        if args.data == "atari":
+            cfg = make_config(args, n, FAMILIES[0], args.widths[0], 1)
+            heldout, record.setdefault("heldout_skipped", {})[str(n)] = heldout_episodes(args, cfg)
+        for family in args.families:
+            for width in args.widths:
+                record["runs"].append(run_one(args, n, family, width, work, heldout))
+                record["minutes"] = (time.perf_counter() - start) / 60
+                _write(record, out)
+    record["minutes"] = (time.perf_counter() - start) / 60
+    _write(record, out)
+    return record
+
+
+def _write(record: dict, out: pathlib.Path) -> None:
+    (out / "hypernet_families.json").write_text(json.dumps(record, indent=1))
+    (out / "hypernet_families.md").write_text(markdown(record))
+    plot(record, out)
+
+
+if __name__ == "__main__":
+    main()
