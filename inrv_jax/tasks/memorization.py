@@ -44,10 +44,20 @@ def heldout_reference(heldout, heldout_feats, train_clips, train_feats, train_la
     """Distances of held-out clips to the training clips: the yardstick of ``summary``."""
     mse, _ = nearest_sq(heldout, train_clips)
     feat = np.sqrt(nearest_sq(heldout_feats, train_feats)[0] * train_feats.shape[1])
-    z = np.asarray(train_latents, np.float64)
-    d = ((z[:, None] - z[None]) ** 2).sum(-1)
-    np.fill_diagonal(d, np.inf)
-    return {"mse": mse, "feature": feat, "latent": np.sqrt(d.min(1))}
+    return {"mse": mse, "feature": feat, "latent": nearest_other(train_latents)}
+
+
+def nearest_other(z, chunk: int = 256) -> np.ndarray:
+    """L2 distance of each row of z f[N, D] to its nearest *other* row -> f64[N]; chunked, so
+    4,096 latents need a 256 x 4,096 matrix at a time, not N x N x D."""
+    z = np.asarray(z, np.float64)
+    zz = (z**2).sum(1)
+    out = []
+    for s in range(0, len(z), chunk):
+        d = zz[s : s + chunk, None] - 2 * z[s : s + chunk] @ z.T + zz[None]
+        d[np.arange(len(d)), s + np.arange(len(d))] = np.inf  # not itself
+        out.append(np.sqrt(np.maximum(d.min(1), 0.0)))
+    return np.concatenate(out)
 
 
 def summary(samples, sample_feats, latents, train_clips, train_feats, train_latents, ref) -> dict:

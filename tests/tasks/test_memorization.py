@@ -69,3 +69,12 @@ def test_generation_section_has_prior_rows_and_memorization(workdir, trained, tm
     plain = generation.generation_section(trained, videos, memorization=False, **kw)
     assert list(plain["rows"]) == list(generation.ROWS) and "memorization" not in plain
     assert plain["rows"]["random"]["fvd"] == section["rows"]["random"]["fvd"]
+
+
+def test_nearest_other_latent_matches_brute_force_across_chunks():
+    from inrv_jax.tasks.memorization import nearest_other
+
+    z = np.random.default_rng(0).normal(size=(70, 5))
+    d = ((z[:, None] - z[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    np.testing.assert_allclose(nearest_other(z, chunk=16), np.sqrt(d.min(1)), rtol=1e-9)
