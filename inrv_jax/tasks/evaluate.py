@@ -43,7 +43,12 @@ from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.metrics.precision_recall import DEFAULT_K
 from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
 from inrv_jax.tasks.generate import generate
-from inrv_jax.tasks.generation import generation_section, markdown_note, markdown_rows
+from inrv_jax.tasks.generation import (
+    generation_section,
+    markdown_note,
+    markdown_rows,
+    memorization_rows,
+)
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.tasks.render import render_latents
@@ -88,9 +93,12 @@ def evaluate(
     lpips: bool = True,
     seed: int = 0,
     baselines: bool = True,
+    workdir=None,
     log=print,
 ) -> dict:
-    """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``)."""
+    """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``).
+    ``workdir``: the model's workdir; the priors fitted there (``inrv fit-prior``) get
+    generation rows."""
     lp = load_lpips("vgg16") if lpips else None
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
@@ -110,7 +118,9 @@ def evaluate(
         context = baseline_context(trained, tasks, seed) if baselines else None
         report["tasks"] = {task: task_section(trained, videos, task, lp, log, context, **inversion)
                            for task in tasks}  # fmt: skip
-        report["generation"] = heldout_generation(trained, videos, paths, fvd_samples, seed, log)
+        report["generation"] = heldout_generation(
+            trained, videos, paths, fvd_samples, seed, log, workdir=workdir
+        )
     report["settings"] = {
         "steps": steps,
         "lr": lr,
@@ -125,13 +135,17 @@ def evaluate(
     return report
 
 
-def heldout_generation(trained, videos, paths, num: int, seed: int, log=print) -> dict:
+def heldout_generation(
+    trained, videos, paths, num: int, seed: int, log=print, workdir=None
+) -> dict:
     """``generation_section`` against the held-out clips, or why it was skipped."""
     k = DEFAULT_K  # neighbours of precision/recall
     if num <= k or len(videos) <= k:
         return {"skipped": f"needs more than {k} samples and held-out clips "
                            f"(--fvd-samples {num}, --heldout-num {len(videos)})"}  # fmt: skip
-    return generation_section(trained, videos, num=num, seed=seed, heldout_paths=paths, log=log)
+    return generation_section(
+        trained, videos, num=num, seed=seed, heldout_paths=paths, workdir=workdir, log=log
+    )
 
 
 def baseline_context(trained, tasks, seed: int = 0) -> Context:
@@ -205,6 +219,9 @@ def markdown(report: dict) -> str:
     if "rows" in generation:
         lines += ["", "Generation vs held-out clips:", "", *markdown_rows(generation)]
         lines += ["", markdown_note(generation)]
+        if generation.get("memorization"):
+            lines += ["", "Memorization (nearest training clip of each sample):", ""]
+            lines += memorization_rows(generation)
     s = report["settings"]
     lines.append(
         f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "
@@ -280,6 +297,7 @@ def run(args) -> int:
         lpips=not args.no_lpips,
         seed=args.seed,
         baselines=not args.no_baselines,
+        workdir=args.workdir,
     )
     out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
     out.mkdir(parents=True, exist_ok=True)

@@ -135,6 +135,7 @@ def test_generation_is_scored_against_the_heldout_clips(trained, monkeypatch):
     direct = generation.generation_section(trained, videos, num=4, seed=0, features=MeanColour())
     assert gen["rows"]["training"]["kvd"] == direct["rows"]["training"]["kvd"]
     assert "Generation vs held-out clips" in evaluate.markdown(report)
+    assert "held-out real clips" in evaluate.markdown(report)  # the memorization table
     skipped = evaluate.evaluate(trained, heldout_num=2, tasks=("all",), fvd_samples=0, **quiet)
     assert "skipped" in skipped["generation"]
 
