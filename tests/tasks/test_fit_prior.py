@@ -1,5 +1,6 @@
 """``inrv fit-prior`` and ``inrv generate --mode prior[:KIND]`` end to end on the tiny model."""
 
+import argparse
 import json
 import shutil
 
@@ -59,10 +60,13 @@ def test_fit_prior_then_generate(own_workdir, trained, tmp_path, capsys):
 def test_prior_kinds_spelled_for_the_command_lines_are_the_librarys_own():
     from inrv_jax.cli import command_parser
     from inrv_jax.prior import KINDS
-    from inrv_jax.tasks.cli.arguments import GENERATION_MODES, PRIOR_KINDS
+    from inrv_jax.tasks.cli.arguments import PRIOR_KINDS, generation_mode
 
     assert PRIOR_KINDS == tuple(KINDS)
     kind = next(a for a in command_parser("fit-prior")._actions if a.dest == "kind")
     assert tuple(kind.choices) == tuple(KINDS)
-    assert all(f"prior:{k}" in GENERATION_MODES for k in KINDS) and "prior" in GENERATION_MODES
-    assert "gmm" not in GENERATION_MODES and "prior:" not in GENERATION_MODES
+    for mode in ("random", "random-interpolated", "prior", *(f"prior:{k}" for k in KINDS)):
+        assert generation_mode(mode) == mode
+    for bad in ("gmm", "prior:", "prior:vae"):
+        with pytest.raises(argparse.ArgumentTypeError, match="choose one of random"):
+            generation_mode(bad)

@@ -6,22 +6,24 @@ import argparse
 
 # The names of registries that live in modules importing jax, spelled again here for the
 # command lines; tests/test_cli_help.py checks that each equals the library's own.
-INITS = ("zeros", "normal", "mean", "nearest")  # inrv_jax.tasks.inversion.INITS
+INITS = ("zeros", "normal", "mean", "nearest", "encoder")  # inrv_jax.tasks.inversion.INITS
 PRIOR_KINDS = ("gaussian", "gmm", "flow")  # tuple(inrv_jax.prior.KINDS)
 
 
-class _GenerationModes(tuple):
-    """The official modes, which ``--mode`` lists; ``in`` also accepts ``prior`` (the first kind
-    fitted in the workdir) and ``prior:KIND`` (``inrv fit-prior``)."""
-
-    def __contains__(self, mode) -> bool:
-        if not isinstance(mode, str):
-            return False
-        kind = mode.removeprefix("prior:") if mode.startswith("prior:") else None
-        return tuple.__contains__(self, mode) or mode == "prior" or kind in PRIOR_KINDS
+GENERATION_MODES = ("random", "random-interpolated")  # inrv_jax.latent_space.GENERATION_MODES
+PRIOR_MODES = ("prior", *(f"prior:{kind}" for kind in PRIOR_KINDS))  # inrv fit-prior first
 
 
-GENERATION_MODES = _GenerationModes(("random", "random-interpolated"))  # latent_space's
+def generation_mode(value: str) -> str:
+    """``--mode``: an official mode, or ``prior`` (the first kind fitted in the workdir) or
+    ``prior:KIND`` (a prior fitted by ``inrv fit-prior``)."""
+    if value in GENERATION_MODES or value in PRIOR_MODES:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"invalid mode {value!r}; choose one of {', '.join(GENERATION_MODES + PRIOR_MODES)}"
+    )
+
+
 INTERPOLATION_METHODS = ("lerp", "slerp")  # sorted(inrv_jax.latent_space.INTERPOLATORS)
 INR_KINDS = ("relu_pe", "siren")  # inrv_jax.inr.KINDS
 
