@@ -19,7 +19,7 @@ Five families, chosen by ``model.hypernet.kind``:
   ``h = (1 + s_l(z)) * (W0 h + b0) + t_l(z)`` folded into W and b, from a ``linear`` map or a
   small MLP (``mapping``); the last map layer starts at zero, so every video starts at the base.
 
-Both return a tree with a leading batch axis on every leaf: ``({"w": [B, out, in],
+All return a tree with a leading batch axis on every leaf: ``({"w": [B, out, in],
 "b": [B, out]}, ...)``.
 """
 
