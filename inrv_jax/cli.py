@@ -72,6 +72,11 @@ COMMANDS: dict[str, Command] = {
         "inrv_jax.tasks.invert",
         "invert (masked) videos into the latent space",
     ),
+    "train-encoder": Command(
+        "inrv_jax.tasks.cli.train_encoder",
+        "inrv_jax.tasks.train_encoder",
+        "train a video encoder (amortized inversion) for a trained model",
+    ),
     "evaluate": Command(
         "inrv_jax.tasks.cli.evaluate",
         "inrv_jax.tasks.evaluate",

@@ -12,7 +12,9 @@ before the optimisation, so unobserved pixels (even NaNs) cannot influence the r
 Initialisations (``INITS``): ``zeros``; ``normal`` (N(0, 0.01²), the official code init);
 ``mean`` (mean learned latent); ``nearest`` (the learned latent whose rendering is closest, in
 observed-pixel MSE, to each video: every learned latent is rendered at each video's observed
-coordinates).
+coordinates); ``encoder`` (the amortized guess of a trained ``inrv_jax.encoder.Encoder`` from the
+observations scattered back onto the video grid, ``observed_grid``; ``inrv train-encoder``).
+With ``steps=0`` the inversion returns its initial latents.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from inrv_jax.coords import make_grid
 from inrv_jax.inr import render_coords
 from inrv_jax.sharding import make_mesh
 
-INITS = ("zeros", "normal", "mean", "nearest")
+INITS = ("zeros", "normal", "mean", "nearest", "encoder")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,9 +203,33 @@ def _nearest_dist_fn(model, shared: bool):
     return jax.jit(dist)
 
 
+def observed_grid(obs: Observations, shape) -> tuple[np.ndarray, np.ndarray]:
+    """The observations scattered back onto a (T, H, W) grid (``coords.make_grid``'s points).
+
+    Returns:
+      (videos f32[B, T, H, W, 3], 0 where unobserved; masks f32[B, T, H, W] in {0, 1}).
+    """
+    t, h, w = (int(x) for x in shape)
+    b = len(obs)
+    coords = np.broadcast_to(obs.coords, (b, *obs.coords.shape[-2:]))
+    # Inverse of make_grid: x in [-1, 1] -> index round((x + 1) / 2 * (n - 1)).
+    idx = [np.rint((coords[..., k] + 1) / 2 * max(n - 1, 1)).astype(np.int64)
+           for k, n in enumerate((t, h, w))]  # fmt: skip
+    flat = (idx[0] * h + idx[1]) * w + idx[2]  # [B, M]
+    seen = obs.weights > 0
+    videos = np.zeros((b, t * h * w, 3), np.float32)
+    masks = np.zeros((b, t * h * w), np.float32)
+    rows = np.broadcast_to(np.arange(b)[:, None], flat.shape)
+    videos[rows[seen], flat[seen]] = obs.targets[seen]
+    masks[rows[seen], flat[seen]] = 1.0
+    return videos.reshape(b, t, h, w, 3), masks.reshape(b, t, h, w)
+
+
 def initial_latents(init: str, num: int, learned, *, seed: int = 0, model=None, params=None,
-                    obs: Observations | None = None) -> np.ndarray:  # fmt: skip
-    """Starting latents f32[num, D] for one of ``INITS`` (``nearest`` needs model/params/obs)."""
+                    obs: Observations | None = None, encoder=None,
+                    shape=None) -> np.ndarray:  # fmt: skip
+    """Starting latents f32[num, D] for one of ``INITS`` (``nearest`` needs model/params/obs;
+    ``encoder`` needs obs, the ``Encoder`` and the (T, H, W) grid the observations lie on)."""
     learned = np.asarray(learned, np.float32)
     d = learned.shape[1]
     if init == "zeros":
@@ -214,6 +240,11 @@ def initial_latents(init: str, num: int, learned, *, seed: int = 0, model=None, 
         return np.broadcast_to(learned.mean(axis=0), (num, d)).copy()
     if init == "nearest":
         return nearest_latents(model, params, learned, obs)
+    if init == "encoder":
+        if encoder is None or shape is None:
+            raise ValueError("init 'encoder' needs encoder= (inrv_jax.encoder.load_encoder) and "
+                             "shape=(T, H, W); train one with `inrv train-encoder`")  # fmt: skip
+        return encoder.encode(*observed_grid(obs, shape))
     raise ValueError(f"unknown inversion init {init!r}; choose one of {INITS}")
 
 
@@ -239,6 +270,8 @@ def invert(
     batch: int | None = None,
     pixels_per_step: int | None = None,
     devices=None,
+    encoder=None,
+    shape=None,
 ) -> InversionResult:
     """Invert B videos' observations into latents (only z is optimised, with Adam).
 
@@ -253,19 +286,26 @@ def invert(
       pixels_per_step: optional random subset of observation slots per step (bounds memory for
         large videos on accelerators); default every observed pixel every step.
       devices: devices of the ``data`` mesh axis (default all).
+      encoder, shape: the ``encoder`` init's ``Encoder`` and the (T, H, W) grid the
+        observations lie on (default the encoder's training clip shape).
 
     Returns:
-      InversionResult.
+      InversionResult (``steps=0``: the initial latents, losses f32[0, B]).
     """
     n = len(obs)
     batch = n if batch is None else min(int(batch), n)
     if z0 is None:
         if learned is None:
-            if init not in ("zeros", "normal"):
+            if init not in ("zeros", "normal", "encoder"):
                 raise ValueError(f"init {init!r} needs the learned latents")
             learned = np.zeros((1, model.module.latent_dim), np.float32)
-        z0 = initial_latents(init, n, learned, seed=seed, model=model, params=params, obs=obs)
+        if init == "encoder" and shape is None and encoder is not None:
+            shape = encoder.meta["video_shape"]
+        z0 = initial_latents(init, n, learned, seed=seed, model=model, params=params, obs=obs,
+                             encoder=encoder, shape=shape)  # fmt: skip
     z0 = np.asarray(z0, np.float32)
+    if int(steps) == 0:  # one pass: nothing to optimise (and nothing to compile)
+        return InversionResult(z0, np.zeros((0, n), np.float32))
     mesh = data_mesh(batch, devices)
     fn = _jit_optimize(model, int(steps), float(lr), obs.shared, pixels_per_step, mesh)
     key = jax.random.key(seed)
@@ -275,7 +315,7 @@ def invert(
         zb = z0[start : start + batch]
         pad = batch - len(part)
         if pad:  # zero-weight copies of the first video: same shapes, no effect on the others
-            part = _pad(part, pad)
+            part = pad_observations(part, pad)
             zb = np.concatenate([zb, np.repeat(zb[:1], pad, 0)])
         z, loss = fn(params, zb, part.coords, part.targets, part.weights, key)
         zs.append(np.asarray(z)[: batch - pad])
@@ -283,7 +323,9 @@ def invert(
     return InversionResult(np.concatenate(zs), np.concatenate(losses, axis=1))
 
 
-def _pad(obs: Observations, pad: int) -> Observations:
+def pad_observations(obs: Observations, pad: int) -> Observations:
+    """``obs`` and ``pad`` zero-weight copies of its first video (same shapes, no effect)."""
+
     def rep(a):
         return np.concatenate([a, np.repeat(a[:1], pad, 0)])
 

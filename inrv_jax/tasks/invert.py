@@ -7,10 +7,15 @@ Python API::
     result = run_task(tm, videos, "inpainting", steps=300)   # videos f32[B, T, H, W, 3]
     result.recon, result.metrics, result.summary
 
-CLI: ``inrv invert --workdir DIR --data SPEC --task NAME [--steps N --batch B --init I] --out DIR``
-writes ``metrics.json`` (per-video and mean PSNR/SSIM/LPIPS over all and unobserved pixels),
+CLI: ``inrv invert --workdir DIR --data SPEC --task NAME [--steps N --batch B --init I]
+[--refine R --refine-params all|last|biases] --out DIR`` writes ``metrics.json`` (per-video and mean PSNR/SSIM/LPIPS over all and unobserved pixels),
 ``latents.npy``, ``recon/NNNN.mp4`` (and ``.npy`` with ``--save-npy``) and ``compare.gif/png``
 (rows: videos; columns: target, what was observed, reconstruction rendered at 4x).
+
+``--init encoder`` starts from the workdir's trained encoder (``inrv train-encoder``); with
+``--steps 0`` that one pass is the answer. ``--refine R`` then fine-tunes the INR parameters the
+hypernetwork produced, R Adam steps on the observed pixels (``inrv_jax.tasks.refine``), and the
+reconstruction is rendered from the refined INRs.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import numpy as np
 
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
+from inrv_jax.encoder import load_encoder, missing_encoder_error
 from inrv_jax.errors import InputError
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.pictures import PICTURE_SCALE, side_by_side, upsample_nearest
 from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.inversion import Observations, invert, observe
+from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import load_videos
@@ -99,7 +106,9 @@ def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
 @dataclasses.dataclass
 class TaskResult:
     """latents f32[B, D]; losses f32[steps, B]; recon f32[B, T, H, W, 3] (the videos' grid);
-    metrics: per-video arrays; summary: their means; seconds: inversion wall time."""
+    metrics: per-video arrays; summary: their means; seconds: inversion wall time (the encoder
+    pass included); refine_seconds: refinement's; inr: the refined INR trees (leading B) or None
+    without refinement; refine_losses: f32[R, B] or None."""
 
     task: str
     latents: np.ndarray
@@ -109,6 +118,9 @@ class TaskResult:
     metrics: dict
     summary: dict
     seconds: float
+    refine_seconds: float = 0.0
+    inr: object = None
+    refine_losses: np.ndarray | None = None
 
 
 def run_task(
@@ -124,12 +136,21 @@ def run_task(
     lpips=None,
     chunk: int = 1 << 14,
     pixels_per_step: int | None = None,
+    encoder=None,
+    refine_steps: int = 0,
+    refine_part: str = "all",
+    refine_lr: float = 1e-4,
     **task_kwargs,
 ) -> TaskResult:
     """Invert ``videos`` f32[B, T, H, W, 3] under ``task`` and score the reconstructions.
 
+    ``encoder``: the ``encoder`` init's ``inrv_jax.encoder.Encoder``. ``refine_steps`` > 0:
+    then fine-tune the generated INRs' ``refine_part`` (``refine.PARTS``) on the observed pixels.
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
+    if init == "encoder" and encoder is None:
+        raise InputError("init 'encoder' needs a trained encoder (encoder=load_encoder(WORKDIR)); "
+                         "train one with `inrv train-encoder --workdir DIR`")  # fmt: skip
     videos = np.asarray(videos, np.float32)
     prepared = prepare(videos, task, seed=seed, **task_kwargs)
     start = time.perf_counter()
@@ -144,9 +165,20 @@ def run_task(
         seed=seed,
         batch=batch,
         pixels_per_step=pixels_per_step,
+        encoder=encoder,
+        shape=prepared.observed.shape[1:4],
     )
     seconds = time.perf_counter() - start
-    recon = render_latents(trained, result.latents, videos.shape[1:4], chunk=chunk)
+    refined, refine_seconds = None, 0.0
+    if refine_steps:
+        start = time.perf_counter()
+        refined = refine(trained.model, trained.params, result.latents, prepared.obs,
+                         steps=refine_steps, lr=refine_lr, part=refine_part, batch=batch,
+                         pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
+        refine_seconds = time.perf_counter() - start
+        recon = render_inrs(trained.model.inr_spec, refined.inr, videos.shape[1:4], chunk=chunk)
+    else:
+        recon = render_latents(trained, result.latents, videos.shape[1:4], chunk=chunk)
     scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
     metrics = video_metrics(recon, videos, scored, lpips)
     return TaskResult(
@@ -158,6 +190,9 @@ def run_task(
         metrics,
         mean_metrics(metrics),
         seconds,
+        refine_seconds,
+        None if refined is None else refined.inr,
+        None if refined is None else refined.losses,
     )
 
 
@@ -169,6 +204,11 @@ def run(args) -> int:
         if task not in ("all", "mask"):
             raise InputError(f"--mask replaces the task's mask; drop --task {task} or --mask")
         task = "mask"
+    encoder = None
+    if args.init == "encoder":
+        if not (pathlib.Path(args.workdir) / "encoder" / "meta.json").is_file():
+            raise missing_encoder_error(args.workdir)
+        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1])
     res = run_task(
         tm,
         videos,
@@ -180,6 +220,10 @@ def run(args) -> int:
         seed=args.seed,
         lpips=None if args.no_lpips else load_lpips("vgg16"),
         pixels_per_step=args.pixels_per_step,
+        encoder=encoder,
+        refine_steps=args.refine,
+        refine_part=args.refine_params,
+        refine_lr=args.refine_lr,
         future_frames=args.future_frames,
         sparse_frac=args.sparse_frac,
         box=parse_ints(args.box, 6, "--box"),
@@ -190,7 +234,8 @@ def run(args) -> int:
     _write_videos(out, tm, res, videos, args)
     _write_metrics(out / "metrics.json", tm.step, res, paths, args)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in res.summary.items() if v is not None)
-    print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s; {summary}")
+    refined = f" + refinement {res.refine_seconds:.1f} s" if args.refine else ""
+    print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s{refined}; {summary}")
     print(f"wrote {out}/metrics.json, latents.npy, recon/*.mp4, compare.gif/png")
     return 0
 
@@ -218,16 +263,23 @@ def _write_videos(out: pathlib.Path, trained, res: TaskResult, videos, args) -> 
     if args.render_frames or args.render_size:
         t = args.render_frames or trained.video_shape[0]
         hw = parse_ints(args.render_size, 2, "--render-size") or trained.video_shape[1:]
-        for i, video in enumerate(render_latents(trained, res.latents, (t, *hw))):
+        for i, video in enumerate(_render(trained, res, (t, *hw))):
             for suffix in suffixes:
                 save_video(out / "recon" / f"{i:04d}_{t}x{hw[0]}x{hw[1]}{suffix}", video)
     rows, scale = slice(0, 8), PICTURE_SCALE
     t, h, w = res.recon.shape[1:4]
-    render = render_latents(trained, res.latents[rows], (t, h * scale, w * scale))
+    render = _render(trained, res, (t, h * scale, w * scale), rows)
     frames = side_by_side([("target", videos[rows]), ("observed", res.prepared.observed_view[rows]),
                            (f"reconstruction {scale}x", render)])  # fmt: skip
     write_gif(out / "compare.gif", frames)
     write_png(out / "compare.png", np.concatenate(list(frames), axis=1))
+
+
+def _render(trained, res: TaskResult, shape, rows=slice(None)) -> np.ndarray:
+    """The reconstructions of videos ``rows`` on another (T, H, W) grid (refined INRs if any)."""
+    if res.inr is None:
+        return render_latents(trained, res.latents[rows], shape)
+    return render_inrs(trained.model.inr_spec, jax.tree.map(lambda a: a[rows], res.inr), shape)
 
 
 def _write_metrics(path: pathlib.Path, step: int, res: TaskResult, paths, args) -> None:
@@ -235,8 +287,17 @@ def _write_metrics(path: pathlib.Path, step: int, res: TaskResult, paths, args) 
         "task": res.task,
         "checkpoint_step": step,
         "data": args.data,
-        "settings": {"steps": args.steps, "lr": args.lr, "init": args.init, "batch": args.batch},
+        "settings": {
+            "steps": args.steps,
+            "lr": args.lr,
+            "init": args.init,
+            "batch": args.batch,
+            "refine": args.refine,
+            "refine_params": args.refine_params,
+            "refine_lr": args.refine_lr,
+        },
         "seconds": res.seconds,
+        "refine_seconds": res.refine_seconds,
         "mean": res.summary,
         "per_video": [
             {"path": p, **{k: v[i] for k, v in res.metrics.items()}} for i, p in enumerate(paths)

@@ -9,6 +9,18 @@ from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments, positi
 
 # Named when an inversion does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--batch", "--pixels-per-step", "a smaller --render-size")
+REFINE_PARTS = ("all", "last", "biases")  # inrv_jax.tasks.refine.PARTS
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of --steps (0: no optimisation) and --refine."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,10 +37,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparse-frac", type=float, default=masks.DEFAULT_SPARSE_FRAC)
     p.add_argument("--box", default=None, help="hidden box t0,t1,y0,y1,x0,x1 (task box)")
     p.add_argument("--low-size", default=None, help="h,w observed by super-resolution")
-    p.add_argument("--steps", type=positive_int, default=300)
+    p.add_argument(
+        "--steps", type=non_negative_int, default=300, help="Adam steps on z (0: the init only)"
+    )
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--init", default="mean", choices=INITS)
     p.add_argument("--batch", type=positive_int, default=16, help="videos inverted at once")
+    p.add_argument(
+        "--refine",
+        type=non_negative_int,
+        default=0,
+        help="then fine-tune the generated INRs this many steps on the observed pixels",
+    )
+    p.add_argument(
+        "--refine-params", default="all", choices=REFINE_PARTS, help="what --refine moves"
+    )
+    p.add_argument("--refine-lr", type=float, default=1e-4)
     p.add_argument("--pixels-per-step", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")

@@ -1,0 +1,271 @@
+"""``inrv train-encoder``: fit a video encoder post hoc to a trained (or imported) model.
+
+The hypernetwork is frozen. Data: the run's training clips (``videos.training_videos``) and
+their learned latents. Each example gets a random observation mask from the Task registry
+(``TRAIN_TASKS``: every pixel, top half, first k frames for every k, first + last, even frames,
+sparse draws, a hidden box), so the encoder learns partial inputs too. The loss of an example is
+
+    MSE(render(hyper(E(video * mask, mask))), video)  on ``pixels`` random pixels of the *whole*
+                                                       clip (the hidden ones included)
+    + consistency * mean(((E(...) - z_learned) / latent_std)²)
+
+(the consistency term is measured in units of the latents' per-dimension std). Adam, one jitted
+step. The encoder is stored in ``WORKDIR/encoder/`` (``inrv_jax.encoder``); running the command
+again continues from it for ``--steps`` more.
+
+CLI: ``inrv train-encoder --workdir DIR [--step S] [--steps N] [--batch B] [--lr LR]
+[--pixels P] [--consistency W] [--seed S]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.coords import make_grid
+from inrv_jax.encoder import (
+    Encoder,
+    default_config,
+    has_encoder,
+    latents_from,
+    load_encoder,
+    make_encoder,
+    save_encoder,
+)
+from inrv_jax.errors import InputError
+from inrv_jax.inr import render_batch, render_chunked
+from inrv_jax.tasks import masks as masks_lib
+from inrv_jax.tasks.videos import training_videos
+
+# The tasks whose masks the encoder learns from (tasks on the video's own grid only).
+TRAIN_TASKS = ("all", "inpainting", "prediction", "frame-interpolation", "temporal", "sparse",
+               "box")  # fmt: skip
+SPARSE_DRAWS = 16  # sparse masks of different seeds in the bank
+EVAL_CLIPS = 64  # training clips of the fixed evaluation batch
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """steps: Adam steps (more, when continuing); batch: clips a step; pixels: random pixels a
+    step (shared by the batch's clips); consistency: weight of the latent term; log_every:
+    train-loss records in meta.json."""
+
+    steps: int = 2000
+    batch: int = 32
+    lr: float = 1e-3
+    pixels: int = 1024
+    consistency: float = 0.1
+    seed: int = 0
+    log_every: int = 100
+
+
+def mask_bank(shape) -> tuple[np.ndarray, list[str]]:
+    """Binary masks f32[K, T, H, W] of ``TRAIN_TASKS`` (each task the same number of rows, so a
+    uniform row is a uniform task) and the task of each row."""
+    t = shape[0]
+    per_task = {}
+    for name in TRAIN_TASKS:
+        task = masks_lib.get_task(name)
+        if name == "prediction":
+            options = [masks_lib.TaskOptions(future_frames=k) for k in range(1, t)]
+        elif name == "sparse":
+            options = [masks_lib.TaskOptions(seed=s) for s in range(SPARSE_DRAWS)]
+        else:
+            options = [masks_lib.TaskOptions()]
+        try:
+            per_task[name] = [(task.mask(tuple(shape), o) > 0).astype(np.float32) for o in options]
+        except masks_lib.MaskError:  # e.g. frame interpolation of 2-frame clips
+            continue
+    rows = max(len(v) for v in per_task.values())
+    bank, names = [], []
+    for name, ms in per_task.items():
+        bank += [ms[i % len(ms)] for i in range(rows)]
+        names += [name] * rows
+    return np.stack(bank), names
+
+
+def _loss(module, model, weight, params, hyper_params, videos, masks, z_target, coords, targets,
+          mean, std):  # fmt: skip
+    """Loss of B clips: videos f32[B, T, H, W, 3], masks f32[B, T, H, W], z_target f32[B, D],
+    coords f32[P, 3] shared, targets f32[B, P, 3]. Returns (loss, (render MSE, consistency))."""
+    z = latents_from(module, params, mean, std, videos, masks)
+    inr = model.hyper(hyper_params, z)
+    pred = render_batch(inr, coords, model.inr_spec)  # [B, P, 3]
+    render = jnp.mean(jnp.square(pred - targets))
+    consistency = jnp.mean(jnp.square((z - z_target) / std))
+    return render + weight * consistency, (render, consistency)
+
+
+@functools.lru_cache(maxsize=8)
+def _make_step(module, model, settings: Settings):
+    tx = optax.adam(settings.lr)
+    grad_fn = jax.value_and_grad(
+        functools.partial(_loss, module, model, settings.consistency), has_aux=True
+    )
+
+    @jax.jit
+    def step(params, opt_state, hyper_params, data, key):
+        """data: videos f32[N, T, H, W, 3], latents f32[N, D], bank f32[K, T, H, W], grid
+        f32[T*H*W, 3], mean, std f32[D]."""
+        videos, latents, bank, grid, mean, std = data
+        kv, km, kp = jax.random.split(key, 3)
+        idx = jax.random.randint(kv, (settings.batch,), 0, videos.shape[0])
+        masks = bank[jax.random.randint(km, (settings.batch,), 0, bank.shape[0])]
+        clips = videos[idx]
+        pix = jax.random.choice(kp, grid.shape[0], (min(settings.pixels, grid.shape[0]),), False)
+        targets = clips.reshape(settings.batch, -1, 3)[:, pix]
+        args = (hyper_params, clips, masks, latents[idx], grid[pix], targets, mean, std)
+        (loss, (render, cons)), grads = grad_fn(params, *args)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, jnp.stack([loss, render, cons])
+
+    return tx, step
+
+
+@functools.lru_cache(maxsize=8)
+def _eval_fn(module, model, weight: float):
+    def evaluate(params, hyper_params, videos, masks, z_target, grid, mean, std):
+        z = latents_from(module, params, mean, std, videos, masks)
+        pred = render_chunked(model.hyper(hyper_params, z), grid, model.inr_spec, 1 << 14)
+        render = jnp.mean(jnp.square(pred - videos.reshape(videos.shape[0], -1, 3)))
+        consistency = jnp.mean(jnp.square((z - z_target) / std))
+        return jnp.stack([render + weight * consistency, render, consistency])
+
+    return jax.jit(evaluate)
+
+
+def _losses(values) -> dict:
+    loss, render, cons = (float(x) for x in values)
+    return {"loss": loss, "render": render, "consistency": cons}
+
+
+def train_encoder(trained, settings: Settings, previous: Encoder | None = None, videos=None,
+                  config=None, log=print) -> Encoder:  # fmt: skip
+    """Train (or continue ``previous``) an encoder for ``trained`` (a ``TrainedModel``).
+
+    Args:
+      videos: the training clips f32[N, T, H, W, 3] (default ``training_videos(trained)``);
+        clip i's target latent is ``trained.latents[i]``.
+      config: the encoder's widths (``encoder.default_config()``; a continued encoder keeps
+        its own).
+
+    Returns:
+      the ``Encoder``; its meta holds the steps so far, the train-loss records, and the loss
+      on a fixed batch (the first ``EVAL_CLIPS`` clips, mask row i % K, every pixel) before
+      and after this call.
+    """
+    latents = np.asarray(trained.latents, np.float32)
+    videos = training_videos(trained) if videos is None else np.asarray(videos, np.float32)
+    shape = tuple(videos.shape[1:4])
+    dim = latents.shape[1]
+    bank, _ = mask_bank(shape)
+    if previous is not None:
+        module, cfg = previous.module, previous.meta["config"]
+        mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
+        done = int(previous.meta["steps"])
+    else:
+        cfg = (config or default_config()).to_dict()
+        module = make_encoder(config or default_config(), dim)
+        mean, std = latents.mean(0), np.maximum(latents.std(0), 1e-6)
+        done = 0
+    mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
+    tx, step = _make_step(module, trained.model, settings)
+    if previous is not None:
+        params = previous.arrays["params"]
+        opt_state = flax.serialization.from_state_dict(
+            tx.init(params), previous.arrays["opt_state"]
+        )
+    else:
+        t, h, w = shape
+        params = module.init(
+            jax.random.key(settings.seed), jnp.zeros((1, t, h, w, 3)), jnp.ones((1, t, h, w))
+        )["params"]
+        opt_state = tx.init(params)
+    grid = jnp.asarray(make_grid(*shape))
+    data = (jnp.asarray(videos), jnp.asarray(latents), jnp.asarray(bank), grid, mean, std)
+    n_eval = min(EVAL_CLIPS, len(videos))
+    eval_args = (videos[:n_eval], bank[np.arange(n_eval) % len(bank)], latents[:n_eval], grid,
+                 mean, std)  # fmt: skip
+    evaluate = _eval_fn(module, trained.model, settings.consistency)
+    before = _losses(evaluate(params, trained.params, *eval_args))
+    key = jax.random.key(settings.seed)
+    records = list(previous.meta["records"]) if previous is not None else []
+    start, window = time.perf_counter(), []
+    for i in range(done, done + settings.steps):
+        params, opt_state, values = step(
+            params, opt_state, trained.params, data, jax.random.fold_in(key, i)
+        )
+        window.append(values)
+        if (i + 1) % settings.log_every == 0 or i + 1 == done + settings.steps:
+            rec = {"step": i + 1, **_losses(np.mean(np.stack(window), 0))}
+            records.append(rec)
+            window = []
+            if log:
+                log(f"step {rec['step']:6d}  loss {rec['loss']:.4g}  render {rec['render']:.4g}"
+                    f"  consistency {rec['consistency']:.4g}")  # fmt: skip
+    seconds = time.perf_counter() - start
+    after = _losses(evaluate(params, trained.params, *eval_args))
+    meta = {
+        "config": cfg,
+        "latent_dim": dim,
+        "video_shape": list(shape),
+        "model_step": int(trained.step),
+        "steps": done + settings.steps,
+        "settings": dataclasses.asdict(settings),
+        "tasks": list(TRAIN_TASKS),
+        "seconds": seconds + (previous.meta["seconds"] if previous is not None else 0.0),
+        "eval_before": before,
+        "eval_after": after,
+        "records": records,
+    }
+    arrays = {
+        "params": params,
+        "opt_state": flax.serialization.to_state_dict(opt_state),
+        "latent_mean": mean,
+        "latent_std": std,
+    }
+    return Encoder(module, arrays, meta)
+
+
+def train_workdir(workdir, settings: Settings, step: int | None = None, log=print) -> Encoder:
+    """Train or continue the encoder of ``workdir`` (model checkpoint ``step``, default newest),
+    save it to ``WORKDIR/encoder`` and return it."""
+    trained = load_trained(workdir, step)
+    previous = None
+    if has_encoder(workdir):
+        previous = load_encoder(workdir, trained.step, trained.latents.shape[1])
+        if list(previous.meta["video_shape"]) != list(trained.video_shape):
+            raise InputError(
+                f"the encoder in {workdir}/encoder was trained on {previous.meta['video_shape']} "
+                f"clips, the model's are {list(trained.video_shape)}: delete {workdir}/encoder"
+            )
+    encoder = train_encoder(trained, settings, previous, log=log)
+    save_encoder(workdir, encoder)
+    return encoder
+
+
+def run(args) -> int:
+    settings = Settings(
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        pixels=args.pixels,
+        consistency=args.consistency,
+        seed=args.seed,
+    )
+    enc = train_workdir(args.workdir, settings, args.step)
+    m = enc.meta
+    print(
+        f"trained the encoder to step {m['steps']} in {m['seconds']:.1f} s; fixed-batch loss "
+        f"{m['eval_before']['loss']:.4g} -> {m['eval_after']['loss']:.4g} (render MSE "
+        f"{m['eval_after']['render']:.4g}); wrote {args.workdir}/encoder"
+    )
+    return 0
