@@ -75,7 +75,7 @@ COMMANDS: dict[str, Command] = {
     "train-encoder": Command(
         "inrv_jax.tasks.cli.train_encoder",
         "inrv_jax.tasks.train_encoder",
-        "train a video encoder (amortized inversion) for a trained model",
+        "train an encoder: videos to latents in one pass",
     ),
     "evaluate": Command(
         "inrv_jax.tasks.cli.evaluate",
