@@ -15,12 +15,14 @@ Protocol (written with every number into ``OUT/amortized.json``):
 3. Held-out clips: the first ``--heldout`` unseen-episode clips of ``benchmarks/latent_space.py``
    (data seed 1, none sharing a frame with a training clip).
 4. Methods, per task (``--pixels`` random observed pixels a step, as latent_space.py's
-   inversions; z-Adam lr 1e-2; refinement Adam on the INR's parameters, lr ``--refine-lr``): mean-init 300 steps; mean-init 20; encoder K=0;
-   encoder + 20; encoder + 20 then refine R (``--refine``). Wall-clock includes the encoder pass
-   and compilation; a method that took under 30 s is run again and timed warm.
+   inversions; z-Adam lr 1e-2, after the encoder ``--warm-lr``; refinement Adam on the INR's
+   parameters, lr ``--refine-lr``): mean-init 300 steps; mean-init 20; encoder K=0; encoder +
+   20 (at lr 1e-2 too); encoder + 20 then refine R (``--refine``). Wall-clock includes the
+   encoder pass and compilation; a method that took under 30 s is run again and timed warm.
    Plain inversion also gets fit-single (one INR per clip from its own init, Adam 1e-3 on as
-   many random pixels a step) at equal steps (20 + R) and equal wall-clock, read off one fit-single curve, and the
-   steps each method needs to reach ``--target-psnr`` dB (PSNR of the mean MSE over clips).
+   many random pixels a step) at equal steps (20 + R) and equal wall-clock, read off one
+   fit-single curve, and the steps each method needs to reach ``--target-psnr`` dB (PSNR of
+   the mean MSE over clips).
 5. Baselines: each task's ``inrv_jax.tasks.baselines`` (fit-single gets mean-300's seconds).
 
 Writes ``OUT/amortized.json`` and ``OUT/amortized.md``.
@@ -104,15 +106,20 @@ def run_task_methods(args, trained, encoder, clips, task: str) -> tuple[dict, di
 
     options = masks_lib.get_task(task).heldout_options(clips.shape[1])
 
-    def method(init, steps, refine=0):
+    def method(init, steps, refine=0, lr=1e-2):
         return lambda: run_task(trained, clips, task, init=init, steps=steps, batch=len(clips),
-                                encoder=encoder, refine_steps=refine, refine_lr=args.refine_lr,
-                                pixels_per_step=args.pixels, **options)  # fmt: skip
+                                lr=lr, encoder=encoder, refine_steps=refine,
+                                refine_lr=args.refine_lr, pixels_per_step=args.pixels,
+                                **options)  # fmt: skip
 
+    # A warm start sits near its answer: z-Adam's lr 1e-2 moves every coordinate ~0.01 a step
+    # at first, about the learned latents' whole std (~0.02), and walks away from it.
+    warm = args.warm_lr
     plan = {"mean+300": method("mean", 300), "mean+20": method("mean", 20),
-            "encoder+0": method("encoder", 0), "encoder+20": method("encoder", 20)}  # fmt: skip
+            "encoder+0": method("encoder", 0), "encoder+20 (lr 1e-2)": method("encoder", 20),
+            "encoder+20": method("encoder", 20, lr=warm)}  # fmt: skip
     for r in args.refine:
-        plan[f"encoder+20+refine{r}"] = method("encoder", 20, r)
+        plan[f"encoder+20+refine{r}"] = method("encoder", 20, r, lr=warm)
     rows, results = {}, {}
     for name, fn in plan.items():
         res, seconds = timed(fn)
@@ -239,6 +246,7 @@ def main(argv=None) -> int:
     p.add_argument("--tasks", default="all,inpainting,prediction,frame-interpolation")
     p.add_argument("--refine", default="20,100,300", help="refinement steps after encoder+20")
     p.add_argument("--refine-lr", type=float, default=1e-4)
+    p.add_argument("--warm-lr", type=float, default=1e-3, help="z-Adam lr after the encoder")
     p.add_argument("--fit-steps", type=int, default=1500, help="fit-single's longest curve")
     p.add_argument("--fit-seconds", type=float, default=600, help="fit-single's time cap")
     p.add_argument("--target-psnr", type=float, default=30.0)

@@ -1,9 +1,8 @@
 """A video encoder for amortized inversion: (observed video, observation mask) -> latent.
 
-``VideoEncoder`` is factorized: a patch embedding and a small 2-D conv stack (stride 2 per stage)
-run on every frame,
-a temporal conv mixes neighbouring frames, and global mean + max pooling over (T, h, w) feeds an
-MLP head, so it runs at any (T, H, W). Its input is ``concat(video * mask, mask, coords)``:
+``VideoEncoder`` is factorized: a patch embedding and a small 2-D conv stack (stride 2 per
+stage) run on every frame, a temporal conv mixes neighbouring frames, and global mean + max
+pooling over (T, h, w) feeds an MLP head, so it runs at any (T, H, W). Its input is ``concat(video * mask, mask, coords)``:
 unobserved pixels are zeroed before the first layer, so they cannot change the output, and the
 coordinate channels (t, h, w in [-1, 1]) tell the pooled features *where* the observations were
 (which frames a prediction task saw, say).
