@@ -21,6 +21,8 @@ FAST = {
     "interpolate": [],
     "invert": ["--num", "2", "--steps", "5"],
     "evaluate": ["--heldout-num", "2", "--steps", "5", "--fvd-samples", "0", "--no-lpips"],
+    "train-encoder": ["--steps", "3"],  # before README's `invert --init encoder`
+    "fit-prior": ["--steps", "20"],  # before README's `generate --mode prior:flow`
 }
 
 
