@@ -6,6 +6,7 @@ import importlib
 import pathlib
 import re
 import shlex
+import shutil
 
 import pytest
 
@@ -143,11 +144,15 @@ def test_checks_catch_what_the_issue_found():
 
 
 def test_readme_task_commands_run_on_a_trained_workdir(workdir, tmp_path):
+    # a private copy: train-encoder and fit-prior write into the workdir, and other tests
+    # share it (a workdir with an encoder changes what they see)
+    private = tmp_path / "runs_shapes"
+    shutil.copytree(workdir, private)
     commands = [c for c in code_block_commands(README.read_text()) if c.split()[1] in FAST]
     assert {c.split()[1] for c in commands} == set(FAST)  # README shows every task command
     for i, command in enumerate(commands):
         argv = shlex.split(command)[1:]
-        argv = [str(workdir) if a == "runs/shapes" else a for a in argv]
+        argv = [str(private) if a == "runs/shapes" else a for a in argv]
         if "--out" in argv:  # outputs into tmp, keeping README's file extension
             k = argv.index("--out") + 1
             argv[k] = str(tmp_path / f"out{i}{pathlib.Path(argv[k]).suffix}")
