@@ -23,6 +23,10 @@
    ``--fvd-samples`` random-interpolated and random samples against the held-out clips, next to
    the reference rows "training clips" (as good as real) and "mean training video", each with
    its protocol; needs more than ``k`` = 3 clips in both sets.
+5. **Amortized rows**: when the workdir has a trained encoder (``inrv train-encoder``), every
+   held-out task also runs from the encoder's latents with ``encoder_steps`` inversion steps
+   (default 0 = one pass, and 20), each row with its seconds and its verdict against the same
+   baselines, below the main inversion (``init``, default the mean latent, ``steps``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import jax
 import numpy as np
 
 from inrv_jax.checkpoint import load_trained
+from inrv_jax.encoder import has_encoder, load_encoder
 from inrv_jax.errors import InputError
 from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
@@ -94,11 +99,14 @@ def evaluate(
     seed: int = 0,
     baselines: bool = True,
     workdir=None,
+    encoder=None,
+    encoder_steps=(0, 20),
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``).
     ``workdir``: the model's workdir; the priors fitted there (``inrv fit-prior``) get
-    generation rows."""
+    generation rows. ``encoder``: an ``inrv_jax.encoder.Encoder`` (needed by ``init="encoder"``;
+    with it every task gets a row per ``encoder_steps``)."""
     lp = load_lpips("vgg16") if lpips else None
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
@@ -114,10 +122,13 @@ def evaluate(
     if heldout is not None:
         videos, paths = heldout
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
-        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed}
+        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder}
         context = baseline_context(trained, tasks, seed) if baselines else None
-        report["tasks"] = {task: task_section(trained, videos, task, lp, log, context, **inversion)
-                           for task in tasks}  # fmt: skip
+        amortized = tuple(encoder_steps) if encoder is not None else ()
+        report["tasks"] = {
+            task: task_section(trained, videos, task, lp, log, context, amortized, **inversion)
+            for task in tasks
+        }
         report["generation"] = heldout_generation(
             trained, videos, paths, fvd_samples, seed, log, workdir=workdir
         )
@@ -130,6 +141,7 @@ def evaluate(
         "fvd_samples": fvd_samples,
         "seed": seed,
         "baselines": baselines,
+        "encoder_steps": list(encoder_steps) if encoder is not None else None,
         "devices": len(jax.devices()),
     }
     return report
@@ -168,16 +180,32 @@ def reconstruction_section(trained, lpips=None, log=print) -> dict:
 
 
 def task_section(
-    trained, videos, task: str, lpips=None, log=print, context: Context | None = None, **inversion
+    trained,
+    videos,
+    task: str,
+    lpips=None,
+    log=print,
+    context: Context | None = None,
+    amortized: tuple[int, ...] = (),
+    **inversion,
 ) -> dict:
     """One held-out task on ``videos`` f32[B, T, H, W, 3], with the task's held-out options
-    (recorded next to its scores). ``inversion``: steps, lr, init, seed of ``run_task``.
-    ``context``: run the task's baselines on the same observations (None: none); fit-single's
-    budget is the inversion's seconds."""
+    (recorded next to its scores). ``inversion``: steps, lr, init, seed, encoder of
+    ``run_task``. ``context``: run the task's baselines on the same observations (None: none);
+    fit-single's budget is the inversion's seconds. ``amortized``: inversion steps of the rows
+    that start from ``inversion["encoder"]``'s latents (``out["amortized"]["encoder+K"]``)."""
     options = get_task(task).heldout_options(videos.shape[1])
     res = run_task(trained, videos, task, lpips=lpips, **inversion, **options)
     log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
     out = {"mean": res.summary, "per_video": res.metrics, "seconds": res.seconds, **options}
+    if amortized:
+        out["amortized"] = {}
+        for k in amortized:
+            warm = run_task(trained, videos, task, lpips=lpips,
+                            **{**inversion, "init": "encoder", "steps": k}, **options)  # fmt: skip
+            log(f"  encoder+{k}: {_fmt(warm.summary)} ({warm.seconds:.1f} s)")
+            out["amortized"][f"encoder+{k}"] = {"mean": warm.summary, "per_video": warm.metrics,
+                                                "seconds": warm.seconds, "steps": k}  # fmt: skip
     if context is not None:
         context = dataclasses.replace(context, seconds=res.seconds)
         found = run_prepared(res.prepared, videos, task, context, lpips)
@@ -227,6 +255,11 @@ def markdown(report: dict) -> str:
         f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "
         "unobs. = over the pixels the task hid (super-resolution: every full-resolution pixel)."
     )
+    if s.get("encoder_steps"):
+        lines.append(
+            "· rows: inversion from the workdir's trained encoder (`inrv train-encoder`) with the "
+            "steps named, same lr and observations; seconds for all held-out clips together."
+        )
     if any("baselines" in res for res in report["tasks"].values()):
         lines.append(
             "Baselines (↳) see exactly the inversion's observations. Model vs best baseline: "
@@ -273,10 +306,26 @@ def _task_rows(task: str, res: dict, num_videos: int) -> list[str]:
     name = TASKS[task].describe(res) if task in TASKS else task
     verdict, best = versus_best(task, res)
     rows = [_row(f"{name}, {num_videos} held-out", res["mean"], verdict)]
+    for alt in res.get("amortized", {}).values():
+        alt_verdict, _ = versus_best(task, {**res, "mean": alt["mean"]})
+        steps = alt["steps"]
+        what = "one pass" if steps == 0 else f"+ {steps} inversion steps"
+        rows.append(_row(f"· encoder, {what} ({alt['seconds']:.1f} s)", alt["mean"], alt_verdict))
     for bname, b in res.get("baselines", {}).items():
         title = BASELINES[bname].title if bname in BASELINES else bname
         rows.append(_row(f"↳ {title}", b["mean"], "best baseline" if bname == best else ""))
     return rows
+
+
+def parse_steps(text: str) -> tuple[int, ...]:
+    """``--encoder-steps`` "0,20" -> (0, 20); a bad list is an ``InputError`` naming it."""
+    try:
+        steps = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        steps = (-1,)
+    if any(k < 0 for k in steps):
+        raise InputError(f"--encoder-steps {text!r}: give step counts >= 0, e.g. 0,20")
+    return steps
 
 
 def run(args) -> int:
@@ -285,6 +334,9 @@ def run(args) -> int:
     if unknown:
         raise InputError(f"--tasks: unknown {unknown}; choose from {', '.join(HELDOUT_TASKS)}")
     tm = load_trained(args.workdir, args.step)
+    encoder = None
+    if args.init == "encoder" or has_encoder(args.workdir):  # the former fails naming the fix
+        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1])
     report = evaluate(
         tm,
         heldout_num=args.heldout_num,
@@ -298,6 +350,8 @@ def run(args) -> int:
         seed=args.seed,
         baselines=not args.no_baselines,
         workdir=args.workdir,
+        encoder=encoder,
+        encoder_steps=parse_steps(args.encoder_steps),
     )
     out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
     out.mkdir(parents=True, exist_ok=True)

@@ -160,3 +160,35 @@ def test_atari_heldout_default_is_the_next_seeds_episodes():
     assert len(paths) == 2
     training_seed = open_source("atari", num_videos=5, **small)
     assert not np.array_equal(videos[0], to_unit_range(training_seed.load(3)))
+
+
+def test_encoder_rows_are_the_encoders_inversions_beside_the_same_baselines(trained):
+    from inrv_jax.errors import InputError
+    from inrv_jax.tasks.invert import run_task
+    from inrv_jax.tasks.train_encoder import Settings, train_encoder
+
+    enc = train_encoder(trained, Settings(steps=4, batch=2, pixels=64), log=None)
+    quiet = {"heldout_num": 2, "tasks": ("prediction",), "steps": 3, "fvd_samples": 0,
+             "lpips": False, "log": lambda *_: None}  # fmt: skip
+    report = evaluate.evaluate(trained, encoder=enc, encoder_steps=(0, 2), **quiet)
+    res = report["tasks"]["prediction"]
+    assert set(res["amortized"]) == {"encoder+0", "encoder+2"}
+    videos, _ = heldout_videos(trained, 2)
+    alone = run_task(trained, videos, "prediction", init="encoder", steps=2, encoder=enc,
+                     future_frames=res["future_frames"])  # fmt: skip
+    np.testing.assert_allclose(res["amortized"]["encoder+2"]["per_video"]["psnr_unobserved"],
+                               alone.metrics["psnr_unobserved"], rtol=1e-5)  # fmt: skip
+    # one pass and two steps differ, and neither is the mean-init inversion
+    psnrs = {res["mean"]["psnr"], *(a["mean"]["psnr"] for a in res["amortized"].values())}
+    assert len(psnrs) == 3
+    lines = evaluate.markdown(report).splitlines()
+    one_pass = next(line for line in lines if line.startswith("| · encoder, one pass ("))
+    verdict, _ = evaluate.versus_best(
+        "prediction", {**res, "mean": res["amortized"]["encoder+0"]["mean"]}
+    )
+    assert one_pass.endswith(f" | {verdict} |") and any("+ 2 inversion steps" in x for x in lines)
+    assert evaluate.parse_steps("0, 20") == (0, 20)
+    with pytest.raises(InputError, match="--encoder-steps"):
+        evaluate.parse_steps("0,-3")
+    with pytest.raises(InputError, match="train-encoder"):
+        evaluate.evaluate(trained, init="encoder", **quiet)

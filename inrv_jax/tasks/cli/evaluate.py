@@ -21,6 +21,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--init", default="mean", choices=INITS)
     p.add_argument(
+        "--encoder-steps",
+        default="0,20",
+        help="with a trained encoder in the workdir: inversion steps of its rows (comma list)",
+    )
+    p.add_argument(
         "--fvd-samples", type=int, default=16, help="0 skips FVD; 2048 = fvd2048_16f protocol"
     )
     p.add_argument("--no-lpips", action="store_true")
