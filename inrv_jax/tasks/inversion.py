@@ -110,6 +110,20 @@ def _video_loss(model, params, z, coords, target, weight):
     return jnp.sum(weight * sq) / jnp.maximum(jnp.sum(weight), 1e-12)
 
 
+def step_pixels(coords, targets, weights, key, i, pixels_per_step: int | None, shared: bool):
+    """The pixels of optimisation step ``i``: all M of them, or ``pixels_per_step`` drawn without
+    replacement (the same draw for every video of the batch).
+
+    coords f32[M, 3] (``shared``) or f32[B, M, 3]; targets f32[B, M, 3]; weights f32[B, M].
+    """
+    m = targets.shape[1]
+    if pixels_per_step is None or pixels_per_step >= m:
+        return coords, targets, weights
+    idx = jax.random.choice(jax.random.fold_in(key, i), m, (pixels_per_step,), False)
+    c = jnp.take(coords, idx, axis=0 if shared else 1)
+    return c, jnp.take(targets, idx, axis=1), jnp.take(weights, idx, axis=1)
+
+
 @functools.lru_cache(maxsize=16)
 def _make_optimize(model, steps: int, lr: float, shared: bool, pixels_per_step: int | None):
     """The jitted batch optimisation: (params, z0[B, D], coords, targets, weights, key) ->
@@ -124,15 +138,10 @@ def _make_optimize(model, steps: int, lr: float, shared: bool, pixels_per_step: 
     def optimize(params, z0, coords, targets, weights, key):
         params = jax.lax.stop_gradient(params)  # the hypernetwork is frozen
         opt_state = jax.vmap(tx.init)(z0)
-        m = targets.shape[1]
 
         def step(carry, i):
             z, opt_state = carry
-            c, y, w = coords, targets, weights
-            if pixels_per_step is not None and pixels_per_step < m:
-                idx = jax.random.choice(jax.random.fold_in(key, i), m, (pixels_per_step,), False)
-                c = jnp.take(c, idx, axis=0 if shared else 1)
-                y, w = jnp.take(y, idx, axis=1), jnp.take(w, idx, axis=1)
+            c, y, w = step_pixels(coords, targets, weights, key, i, pixels_per_step, shared)
             loss, grads = grad_fn(params, z, c, y, w)
             updates, opt_state = jax.vmap(tx.update)(grads, opt_state, z)
             return (optax.apply_updates(z, updates), opt_state), loss

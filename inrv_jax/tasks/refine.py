@@ -26,7 +26,7 @@ from jax.sharding import PartitionSpec as P
 
 from inrv_jax.coords import make_grid
 from inrv_jax.inr import inr_param_spec, render_chunked, render_coords
-from inrv_jax.tasks.inversion import Observations, data_mesh, pad_observations
+from inrv_jax.tasks.inversion import Observations, data_mesh, pad_observations, step_pixels
 
 
 def _all(layer: int, name: str, depth: int) -> bool:
@@ -77,15 +77,10 @@ def _jit_refine(spec, steps: int, lr: float, part: str, shared: bool, pixels_per
             {"train": optax.adam(lr), "freeze": optax.set_to_zero()}, trainable(one, part)
         )
         opt_state = jax.vmap(tx.init)(inr)
-        m = targets.shape[1]
 
         def step(carry, i):
             p, opt_state = carry
-            c, y, w = coords, targets, weights
-            if pixels_per_step is not None and pixels_per_step < m:
-                idx = jax.random.choice(jax.random.fold_in(key, i), m, (pixels_per_step,), False)
-                c = jnp.take(c, idx, axis=0 if shared else 1)
-                y, w = jnp.take(y, idx, axis=1), jnp.take(w, idx, axis=1)
+            c, y, w = step_pixels(coords, targets, weights, key, i, pixels_per_step, shared)
             loss, grads = grad_fn(p, c, y, w)
             updates, opt_state = jax.vmap(tx.update)(grads, opt_state, p)
             return (optax.apply_updates(p, updates), opt_state), loss
