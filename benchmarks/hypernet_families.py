@@ -108,7 +108,9 @@ def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) 
 
     from inrv_jax.checkpoint import load_trained
 
-    workdir = work / f"N{n}" / f"{family}_w{width}"
+    # Overrides name the run too: a finished run is reused only under the same recipe.
+    tag = "".join(f"_{kv.replace('=', '-')}" for kv in sorted(args.set))
+    workdir = work / f"N{n}" / f"{family}_w{width}{tag}"
     probe_cfg = make_config(args, n, family, width, args.probe_steps)
     rate = ls.step_rate(probe_cfg, workdir.with_name(workdir.name + "_probe"), args.probe_steps)
     steps = max(args.probe_steps, int(args.budget * rate))
@@ -211,7 +213,9 @@ def parse_args(argv=None):
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--curve-clips", type=int, default=64, help="clips of the PSNR curve")
-    parser.add_argument("--heldout", type=int, default=12, help="held-out episode clips")
+    parser.add_argument(
+        "--heldout", type=int, default=12, help="held-out episode clips (0: no held-out rows)"
+    )
     parser.add_argument("--inversion-steps", type=int, default=100)
     parser.add_argument("--inversion-pixels", type=int, default=512)
     parser.add_argument("--set", action="append", default=[], help="config override key=value")
@@ -243,7 +247,7 @@ def main(argv=None) -> dict:
     }
     for n in args.sizes:
         heldout = None
-        if args.data == "atari":
+        if args.data == "atari" and args.heldout > 0:
             cfg = make_config(args, n, FAMILIES[0], args.widths[0], 1)
             heldout, record.setdefault("heldout_skipped", {})[str(n)] = heldout_episodes(args, cfg)
         for family in args.families:
