@@ -45,7 +45,16 @@ def add_checkpoint_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step", type=int, default=None, help="checkpoint step (default newest)")
 
 
-def add_shape_arguments(p: argparse.ArgumentParser) -> None:
-    """--frames and --size: a clip shape other than the training one (the INR is continuous)."""
+def add_shape_arguments(p: argparse.ArgumentParser, npy: bool = True) -> None:
+    """--frames and --size: a clip shape other than the training one (the INR is continuous);
+    --scale: pictures at a multiple of the training size. ``npy``: the command can write .npy
+    (which keeps the training size)."""
     p.add_argument("--frames", type=int, default=None, help="T (default: training frames)")
     p.add_argument("--size", default=None, help="H,W (default: training size)")
+    kept = "; .npy keeps the training size" if npy else ""
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help=f"pictures at SCALE x the training H, W (default 4{kept}; not with --size)",
+    )

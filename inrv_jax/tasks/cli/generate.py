@@ -27,13 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "prior modes sample a prior fitted by `inrv fit-prior`)",
     )
     p.add_argument("--num", type=int, default=16)
-    add_shape_arguments(p)
-    p.add_argument(
-        "--scale",
-        type=int,
-        default=None,
-        help="pictures at SCALE x the training H, W (default 4; not with --size)",
-    )
+    add_shape_arguments(p, npy=False)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=int, default=8)
     p.add_argument("--out", required=True, help="output directory")

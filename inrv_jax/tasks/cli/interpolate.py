@@ -21,13 +21,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=8, help="K columns, endpoints included")
     p.add_argument("--method", default="slerp", choices=INTERPOLATION_METHODS)
     add_shape_arguments(p)
-    p.add_argument(
-        "--scale",
-        type=int,
-        default=None,
-        help="pictures (.gif/.mp4/.png) at SCALE x the training H, W (default 4; "
-        ".npy keeps the training size; not with --size)",
-    )
     p.add_argument("--invert-steps", type=int, default=300, help="for external videos")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fps", type=int, default=8)

@@ -15,12 +15,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=int, default=None, help="training video (its learned latent)")
     p.add_argument("--latent", default=None, help="a latent .npy (f32[D])")
     add_shape_arguments(p)
-    p.add_argument(
-        "--scale",
-        type=int,
-        default=None,
-        help="pictures (.mp4/.gif/.png) at SCALE x the training H, W (default 4; "
-        ".npy keeps the training size; not with --size)",
-    )
     p.add_argument("--fps", type=int, default=8)
     p.add_argument("--out", required=True, help="OUT.npy | .mp4 | .gif | .png")
