@@ -101,7 +101,7 @@ def steps_to(curve: list[tuple[int, float]], target: float) -> int | None:
 
 def run_task_methods(args, trained, encoder, clips, task: str) -> tuple[dict, dict]:
     """Every method on one task: ({name: summary + seconds}, {name: TaskResult})."""
-    from inrv_jax.tasks import masks as masks_lib
+    from inrv_jax import masks as masks_lib
     from inrv_jax.tasks.invert import run_task
 
     options = masks_lib.get_task(task).heldout_options(clips.shape[1])
@@ -174,7 +174,7 @@ def fit_single_section(args, trained, clips, results) -> dict:
 
 
 def baselines_section(trained, clips, task: str, seconds: float, train_videos) -> dict:
-    from inrv_jax.tasks import masks as masks_lib
+    from inrv_jax import masks as masks_lib
     from inrv_jax.tasks.baselines import run_baselines
 
     options = masks_lib.get_task(task).heldout_options(clips.shape[1])

@@ -17,7 +17,7 @@ Protocol (written with the numbers into ``OUT/hypernet_families.json``):
    ``--curve-clips`` clips against training seconds (seconds from the logged step rates).
 4. Held-out rows (atari only): the first ``--heldout`` clips of data seed 1 (other episodes of
    the same games) that share no frame with a training clip, every task of
-   ``inrv_jax.tasks.masks.HELDOUT_TASKS`` next to its baselines (``heldout_rows`` of
+   ``inrv_jax.masks.HELDOUT_TASKS`` next to its baselines (``heldout_rows`` of
    benchmarks/latent_space.py).
 
 Writes ``OUT/hypernet_families.json``, ``OUT/hypernet_families.md`` and

@@ -18,7 +18,7 @@ Protocol (every number is written with it into ``OUT/latent_space.json``):
    clip of the largest run, byte for byte, is skipped (recorded in ``heldout_skipped``).
 2. Training: the fast recipe of ``configs/atari.py``, the same number of steps (``--steps``) for
    every N, one run per N in ``WORK/N{N}`` (rerunning the script reuses finished runs).
-3. Held-out suite, on both held-out sets: every task of ``inrv_jax.tasks.masks.HELDOUT_TASKS``
+3. Held-out suite, on both held-out sets: every task of ``inrv_jax.masks.HELDOUT_TASKS``
    (inversion: ``--inversion-steps`` Adam steps on z, lr 1e-2, from the mean latent,
    ``--inversion-pixels`` random observed pixels a step) scored
    on the pixels the task hid (plain inversion: all pixels), next to that task's baselines
@@ -188,8 +188,8 @@ def heldout_rows(args, workdir: pathlib.Path, sets: dict) -> dict:
     SSIM only: the tables compare PSNR, and LPIPS (VGG16 on every frame of the model and of every
     baseline) would cost a quarter of the benchmark."""
     from inrv_jax.checkpoint import load_trained
+    from inrv_jax.masks import HELDOUT_TASKS
     from inrv_jax.tasks.evaluate import baseline_context, task_section
-    from inrv_jax.tasks.masks import HELDOUT_TASKS
 
     trained = load_trained(trained_workdir(workdir))
     context = baseline_context(trained, HELDOUT_TASKS, args.seed)

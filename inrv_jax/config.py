@@ -15,6 +15,7 @@ import pathlib
 
 import ml_collections
 
+from inrv_jax import encoder
 from inrv_jax.conditioning import CONDITIONING_KINDS
 from inrv_jax.errors import ConfigError
 from inrv_jax.hypernet import HYPERNETS
@@ -75,6 +76,12 @@ def base_config() -> ml_collections.ConfigDict:
             merge_hidden=512,
             kl_weight=1e-4,
         )
+    )
+    # A video encoder trained jointly with the hypernetwork ("video": encoder.VideoEncoder; "off":
+    # none, the official model). Loss: + weight * pixel loss of the rendering of E(video * mask,
+    # mask) for Task-registry masks + consistency * mean(((E - z) / code_init_std)^2).
+    c.model.encoder = ml_collections.ConfigDict(
+        dict(kind="off", weight=1.0, consistency=0.1, **encoder.default_config())
     )
 
     c.loss = ml_collections.ConfigDict()
@@ -277,6 +284,7 @@ def validate(c: ml_collections.ConfigDict) -> None:
             "data.features_path",
             "conditioning.encoder='precomputed' needs a .npy of frame features [N, T, F]",
         )
+    _validate_encoder(c)
     _require(c.loss.distance in ("l1", "l2"), "loss.distance", "must be 'l1' or 'l2'")
     _require(c.loss.lpips_weight >= 0, "loss.lpips_weight", "must be >= 0")
     _require(
@@ -297,3 +305,22 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(c.train.steps >= 1, "train.steps", "must be >= 1")
     _require(c.mesh.model >= 1, "mesh.model", "must be >= 1")
     _require(c.mesh.data == -1 or c.mesh.data >= 1, "mesh.data", "must be -1 or >= 1")
+
+
+def _validate_encoder(c: ml_collections.ConfigDict) -> None:
+    """``model.encoder`` (configs written before it existed have none: no encoder)."""
+    enc = c.model.get("encoder")
+    if enc is None:
+        return
+    kinds = encoder.ENCODER_KINDS
+    _require(enc.kind in kinds, "model.encoder.kind", f"must be one of {kinds}, got {enc.kind!r}")
+    if enc.kind == "off":
+        return
+    _require(enc.weight >= 0, "model.encoder.weight", f"must be >= 0, got {enc.weight}")
+    _require(enc.consistency >= 0, "model.encoder.consistency", "must be >= 0")
+    _require(enc.patch >= 1, "model.encoder.patch", f"must be >= 1, got {enc.patch}")
+    _require(
+        min(c.data.size) >= enc.patch,
+        "model.encoder.patch",
+        f"{enc.patch} is larger than the frames (data.size={tuple(c.data.size)}); lower it",
+    )

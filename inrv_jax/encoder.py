@@ -32,9 +32,14 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from inrv_jax import masks as masks_lib
 from inrv_jax.errors import InputError
 
 ENCODER_DIR = "encoder"
+# The tasks whose masks the encoder learns from (tasks on the video's own grid only).
+TRAIN_TASKS = ("all", "inpainting", "prediction", "frame-interpolation", "temporal", "sparse",
+               "box")  # fmt: skip
+SPARSE_DRAWS = 16  # sparse masks of different seeds in the bank
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -83,6 +88,46 @@ class VideoEncoder(nn.Module):
         return nn.Dense(self.latent_dim, kernel_init=nn.initializers.zeros, name="out")(y)
 
 
+def mask_bank(shape) -> tuple[np.ndarray, list[str]]:
+    """Binary masks f32[K, T, H, W] of ``TRAIN_TASKS`` (each task the same number of rows, so a
+    uniform row is a uniform task) and the task of each row."""
+    t = shape[0]
+    per_task = {}
+    for name in TRAIN_TASKS:
+        task = masks_lib.get_task(name)
+        if name == "prediction":
+            options = [masks_lib.TaskOptions(future_frames=k) for k in range(1, t)]
+        elif name == "sparse":
+            options = [masks_lib.TaskOptions(seed=s) for s in range(SPARSE_DRAWS)]
+        else:
+            options = [masks_lib.TaskOptions()]
+        try:
+            per_task[name] = [(task.mask(tuple(shape), o) > 0).astype(np.float32) for o in options]
+        except masks_lib.MaskError:  # e.g. frame interpolation of 2-frame clips
+            continue
+    rows = max(len(v) for v in per_task.values())
+    bank, names = [], []
+    for name, ms in per_task.items():
+        bank += [ms[i % len(ms)] for i in range(rows)]
+        names += [name] * rows
+    return np.stack(bank), names
+
+
+@functools.lru_cache(maxsize=4)
+def compact_mask_bank(shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``mask_bank`` without its repeated rows: (distinct masks bool[U, T, H, W], row i32[K]) with
+    ``bank[k] == distinct[row[k]]``, so a uniform ``k`` is still a uniform task.
+
+    The joint train step closes over it (a compile-time constant: ~45 masks, 11 MB at
+    25x100x100, where the repeated float bank would be 168 MB)."""
+    bank, _ = mask_bank(shape)
+    flat = bank.reshape(len(bank), -1) > 0
+    distinct, row = np.unique(flat, axis=0, return_inverse=True)
+    distinct, row = distinct.reshape(-1, *bank.shape[1:]), row.reshape(-1).astype(np.int32)
+    distinct.flags.writeable = row.flags.writeable = False  # cached: shared by every caller
+    return distinct, row
+
+
 def make_encoder(cfg: ml_collections.ConfigDict, latent_dim: int) -> VideoEncoder:
     return VideoEncoder(
         latent_dim=int(latent_dim),
@@ -92,6 +137,12 @@ def make_encoder(cfg: ml_collections.ConfigDict, latent_dim: int) -> VideoEncode
         temporal=int(cfg.temporal),
         head=int(cfg.head),
     )
+
+
+# ``model.encoder.kind`` -> factory (encoder config, latent size) -> module of (video f32[B, T, H,
+# W, 3], mask f32[B, T, H, W]) -> u f32[B, D]; "off" (no jointly trained encoder) is not an entry.
+ENCODERS = {"video": make_encoder}
+ENCODER_KINDS = ("off", *ENCODERS)
 
 
 @dataclasses.dataclass
@@ -146,8 +197,38 @@ def encoder_dir(workdir) -> pathlib.Path:
     return pathlib.Path(workdir) / ENCODER_DIR
 
 
-def has_encoder(workdir) -> bool:
-    return (encoder_dir(workdir) / "meta.json").is_file()
+def has_encoder(workdir, trained=None) -> bool:
+    """Whether ``workdir`` has a post-hoc encoder (``inrv train-encoder``) or, given its
+    ``trained`` model (``checkpoint.TrainedModel``), that model was trained with one."""
+    posthoc = (encoder_dir(workdir) / "meta.json").is_file()
+    return posthoc or (trained is not None and trained.model.has_encoder)
+
+
+def joint_encoder(trained) -> Encoder | None:
+    """The encoder trained jointly with ``trained``'s model (``model.encoder.kind != "off"``),
+    None without one. Its ``encode`` gives ``ModelFns.encode``'s latents: mean 0 and std the
+    model's encoder scale, params ``params["encoder"]``; it has no ``opt_state`` (that lives in
+    the model's checkpoint)."""
+    model = trained.model
+    if not model.has_encoder:
+        return None
+    inrv, cfg = model.module, trained.config.model.encoder
+    dim = inrv.latent_dim
+    module = ENCODERS[inrv.encoder_kind](cfg, dim)
+    arrays = {
+        "params": jax.tree.map(jnp.asarray, trained.params["encoder"]),
+        "latent_mean": jnp.zeros((dim,), jnp.float32),
+        "latent_std": jnp.full((dim,), inrv.encoder_scale, jnp.float32),
+    }
+    meta = {
+        "config": {k: cfg[k] for k in default_config()},
+        "latent_dim": dim,
+        "video_shape": list(trained.video_shape),
+        "model_step": int(trained.step),
+        "steps": int(trained.step),
+        "joint": True,
+    }
+    return Encoder(module, arrays, meta)
 
 
 def save_encoder(workdir, encoder: Encoder) -> pathlib.Path:
@@ -166,21 +247,27 @@ def save_encoder(workdir, encoder: Encoder) -> pathlib.Path:
 def missing_encoder_error(workdir) -> InputError:
     return InputError(
         f"{workdir} has no trained encoder (for --init encoder): train one with "
-        f"`inrv train-encoder --workdir {workdir}`"
+        f"`inrv train-encoder --workdir {workdir}` (or train the model with "
+        "--config.model.encoder.kind=video)"
     )
 
 
-def load_encoder(workdir, step: int | None = None, dim: int | None = None) -> Encoder:
-    """The encoder of ``workdir``.
+def load_encoder(workdir, step: int | None = None, dim: int | None = None, trained=None) -> Encoder:
+    """The encoder of ``workdir``: its post-hoc one (``WORKDIR/encoder``), else the one trained
+    jointly with ``trained``'s model (``joint_encoder``), else a ``missing_encoder_error``.
 
     Args:
       step: the checkpoint step of the model it will feed; an encoder trained against another
         step loads with a warning.
       dim: the model's latent size; another size is an error.
+      trained: the workdir's ``checkpoint.TrainedModel``, for its jointly trained encoder.
     """
     path = encoder_dir(workdir)
     if not has_encoder(workdir):
-        raise missing_encoder_error(workdir)
+        joint = None if trained is None else joint_encoder(trained)
+        if joint is None:
+            raise missing_encoder_error(workdir)
+        return joint
     meta = json.loads((path / "meta.json").read_text())
     if dim is not None and meta["latent_dim"] != dim:
         raise InputError(

@@ -6,6 +6,9 @@
   fed to the hypernetwork for training videos ``index`` (after the conditional merge when
   conditioning is on; a reparameterised sample when the KL prior is on, its mean otherwise).
 * ``hyper(z)`` -> INR parameter tree with leading B: any latent, e.g. a novel sample.
+* ``encode(video, mask)`` -> z f32[B, latent]: the jointly trained video encoder's latent of
+  a partly observed video (only when ``model.encoder.kind != "off"``; its params are
+  ``params["encoder"]``, so models without one keep their parameter tree and checkpoints).
 * ``__call__(index, features, train)`` = hyper(latents(...)).
 
 Rendering is separate and pure: ``inr.render_chunked(model.hyper(z), coords, inr_spec)``.
@@ -23,6 +26,7 @@ import ml_collections
 
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
 from inrv_jax.coords import make_grid
+from inrv_jax.encoder import ENCODER_KINDS, ENCODERS
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
 
@@ -62,6 +66,23 @@ class INRV(nn.Module):
             )
         return kind
 
+    @property
+    def encoder_kind(self) -> str:
+        """``model.encoder.kind``; "off" for configs written before the encoder existed."""
+        enc = self.cfg.get("encoder")
+        kind = "off" if enc is None else enc.kind
+        if kind not in ENCODER_KINDS:
+            raise ValueError(
+                f"model.encoder.kind={kind!r} is unknown; choose one of {ENCODER_KINDS}"
+            )
+        return kind
+
+    @property
+    def encoder_scale(self) -> float:
+        """Latent = scale * the encoder's normalized output: the codes' init std, so the
+        encoder's head works at unit scale (its zero-initialised output starts at z = 0)."""
+        return float(self.cfg.code_init_std)
+
     def setup(self):
         cond = self.cfg.conditioning
         std = float(self.cfg.code_init_std)
@@ -88,6 +109,8 @@ class INRV(nn.Module):
             )
         dtype = jnp.bfloat16 if self.cfg.get("compute_dtype", "float32") == "bfloat16" else None
         self.hypernet = make_hypernet(self.inr_spec, self.cfg.hypernet, dtype or jnp.float32)
+        if self.encoder_kind != "off":
+            self.encoder = ENCODERS[self.encoder_kind](self.cfg.encoder, self.latent_dim)
 
     def latents(self, index: jnp.ndarray, features: jnp.ndarray | None = None, train=False):
         """index: i32[B]; features: f32[B, T, F] (encoder conditioning only).
@@ -112,6 +135,15 @@ class INRV(nn.Module):
     def hyper(self, z: jnp.ndarray):
         """z: f32[B, latent_dim] -> INR tree with leading B."""
         return self.hypernet(z)
+
+    def encode(self, video: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+        """video f32[B, T, H, W, 3] in [-1, 1], observed where mask f32[B, T, H, W] > 0 ->
+        z f32[B, latent_dim]. Unobserved pixels cannot change z (NaNs there included)."""
+        if self.encoder_kind == "off":
+            raise ValueError("model.encoder.kind='off': this model has no encoder to encode with")
+        m = (mask > 0).astype(jnp.float32)
+        video = jnp.where(m[..., None] > 0, video, 0.0)
+        return self.encoder_scale * self.encoder(video, m)
 
     def __call__(self, index, features=None, train=False):
         z, _ = self.latents(index, features, train)
@@ -142,6 +174,14 @@ class ModelFns:
     def hyper(self, params, z):
         return self.module.apply({"params": params}, z, method=INRV.hyper)
 
+    @property
+    def has_encoder(self) -> bool:
+        return self.module.encoder_kind != "off"
+
+    def encode(self, params, video, mask):
+        """The jointly trained encoder's latents f32[B, D] (``INRV.encode``)."""
+        return self.module.apply({"params": params}, video, mask, method=INRV.encode)
+
     def render(self, params, z, coords, chunk: int = 1 << 14, rows: int | None = None):
         """Latents f32[B, D] at coordinates f32[N, 3] -> f32[B, N, 3] (``inr.render_chunked``)."""
         return render_chunked(self.hyper(params, z), coords, self.inr_spec, chunk, rows)
@@ -171,6 +211,11 @@ def _jit_render(fns: ModelFns, chunk: int, rows: int | None = None):
 
 def _init_all(module: INRV, index, features):
     z, _ = module.latents(index, features, train=False)
+    if module.encoder_kind != "off":
+        # Its parameter shapes do not depend on (T, H, W) once frames are >= one patch
+        # (config.validate checks data.size), so a one-patch frame initialises it.
+        p = int(module.cfg.encoder.patch)
+        module.encode(jnp.zeros((1, 1, p, p, 3)), jnp.ones((1, 1, p, p)))
     return module.hyper(z)
 
 

@@ -60,8 +60,8 @@ def _choices(command: str, option: str):
 
 
 def test_choices_spelled_for_the_command_lines_are_the_libraries_own():
-    from inrv_jax import inr, latent_space
-    from inrv_jax.tasks import inversion, masks
+    from inrv_jax import inr, latent_space, masks
+    from inrv_jax.tasks import inversion
     from inrv_jax.tasks.cli import arguments
 
     assert arguments.GENERATION_MODES == latent_space.GENERATION_MODES  # --mode's official modes

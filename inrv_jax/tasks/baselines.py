@@ -38,9 +38,9 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 from skimage.restoration import inpaint_biharmonic
 
+from inrv_jax import masks as masks_lib
 from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec
-from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.fit_single import fit_videos, render_fits
 from inrv_jax.tasks.invert import Prepared, prepare
 from inrv_jax.tasks.scoring import mean_metrics, video_metrics

@@ -42,6 +42,7 @@ import numpy as np
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.encoder import has_encoder, load_encoder
 from inrv_jax.errors import InputError
+from inrv_jax.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
@@ -55,7 +56,6 @@ from inrv_jax.tasks.generation import (
     memorization_rows,
 )
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
@@ -335,8 +335,8 @@ def run(args) -> int:
         raise InputError(f"--tasks: unknown {unknown}; choose from {', '.join(HELDOUT_TASKS)}")
     tm = load_trained(args.workdir, args.step)
     encoder = None
-    if args.init == "encoder" or has_encoder(args.workdir):  # the former fails naming the fix
-        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1])
+    if args.init == "encoder" or has_encoder(args.workdir, tm):  # the former fails naming the fix
+        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1], trained=tm)
     report = evaluate(
         tm,
         heldout_num=args.heldout_num,

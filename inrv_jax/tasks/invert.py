@@ -29,13 +29,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax import masks as masks_lib
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.data.parsing import parse_ints
-from inrv_jax.encoder import load_encoder, missing_encoder_error
+from inrv_jax.encoder import joint_encoder, load_encoder
 from inrv_jax.errors import InputError
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.pictures import PICTURE_SCALE, side_by_side, upsample_nearest
-from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.inversion import Observations, invert, observe
 from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
@@ -149,6 +149,8 @@ def run_task(
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
     if init == "encoder" and encoder is None:
+        encoder = joint_encoder(trained)  # a model trained with one
+    if init == "encoder" and encoder is None:
         raise InputError("init 'encoder' needs a trained encoder (encoder=load_encoder(WORKDIR)); "
                          "train one with `inrv train-encoder --workdir DIR`")  # fmt: skip
     videos = np.asarray(videos, np.float32)
@@ -206,9 +208,7 @@ def run(args) -> int:
         task = "mask"
     encoder = None
     if args.init == "encoder":
-        if not (pathlib.Path(args.workdir) / "encoder" / "meta.json").is_file():
-            raise missing_encoder_error(args.workdir)
-        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1])
+        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1], trained=tm)
     res = run_task(
         tm,
         videos,

@@ -2,8 +2,9 @@
 
 The hypernetwork is frozen. Data: the run's training clips (``videos.training_videos``) and
 their learned latents. Each example gets a random observation mask from the Task registry
-(``TRAIN_TASKS``: every pixel, top half, first k frames for every k, first + last, even frames,
-sparse draws, a hidden box), so the encoder learns partial inputs too. The loss of an example is
+(``encoder.TRAIN_TASKS``: every pixel, top half, first k frames for every k, first + last, even
+frames, sparse draws, a hidden box), so the encoder learns partial inputs too. The loss of an
+example is
 
     MSE(render(hyper(E(video * mask, mask))), video)  on ``pixels`` random pixels of the *whole*
                                                        clip (the hidden ones included)
@@ -32,23 +33,20 @@ import optax
 from inrv_jax.checkpoint import load_trained
 from inrv_jax.coords import make_grid
 from inrv_jax.encoder import (
+    TRAIN_TASKS,
     Encoder,
     default_config,
     has_encoder,
     latents_from,
     load_encoder,
     make_encoder,
+    mask_bank,
     save_encoder,
 )
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch, render_chunked
-from inrv_jax.tasks import masks as masks_lib
 from inrv_jax.tasks.videos import training_videos
 
-# The tasks whose masks the encoder learns from (tasks on the video's own grid only).
-TRAIN_TASKS = ("all", "inpainting", "prediction", "frame-interpolation", "temporal", "sparse",
-               "box")  # fmt: skip
-SPARSE_DRAWS = 16  # sparse masks of different seeds in the bank
 EVAL_CLIPS = 64  # training clips of the fixed evaluation batch
 
 
@@ -65,31 +63,6 @@ class Settings:
     consistency: float = 0.1
     seed: int = 0
     log_every: int = 100
-
-
-def mask_bank(shape) -> tuple[np.ndarray, list[str]]:
-    """Binary masks f32[K, T, H, W] of ``TRAIN_TASKS`` (each task the same number of rows, so a
-    uniform row is a uniform task) and the task of each row."""
-    t = shape[0]
-    per_task = {}
-    for name in TRAIN_TASKS:
-        task = masks_lib.get_task(name)
-        if name == "prediction":
-            options = [masks_lib.TaskOptions(future_frames=k) for k in range(1, t)]
-        elif name == "sparse":
-            options = [masks_lib.TaskOptions(seed=s) for s in range(SPARSE_DRAWS)]
-        else:
-            options = [masks_lib.TaskOptions()]
-        try:
-            per_task[name] = [(task.mask(tuple(shape), o) > 0).astype(np.float32) for o in options]
-        except masks_lib.MaskError:  # e.g. frame interpolation of 2-frame clips
-            continue
-    rows = max(len(v) for v in per_task.values())
-    bank, names = [], []
-    for name, ms in per_task.items():
-        bank += [ms[i % len(ms)] for i in range(rows)]
-        names += [name] * rows
-    return np.stack(bank), names
 
 
 def _loss(module, model, weight, params, hyper_params, videos, masks, z_target, coords, targets,

@@ -1,6 +1,16 @@
 """The train step: one pure function, jitted with shardings over the (data, model) mesh.
 
 codes -> (conditioner) -> hypernetwork -> INR params -> rendered pixels -> loss -> Adam.
+
+With a jointly trained encoder (``model.encoder.kind != "off"``) every clip also gets a random
+observation mask from the Task registry (``encoder.mask_bank``) and the loss gains
+
+    weight * pixel loss of the rendering of z_enc = E(video * mask, mask) on the step's pixels of
+             the *whole* clip (hidden pixels included)
+    + consistency * mean(((z_enc - stop_gradient(z)) / code_init_std)^2)
+
+(z: the codebook latent). The hypernetwork runs once on [z; z_enc], so the encoder's render term
+trains the hypernetwork too.
 """
 
 from __future__ import annotations
@@ -10,9 +20,11 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from inrv_jax.coords import num_sampled, sample_indices
+from inrv_jax.encoder import compact_mask_bank
 from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, render_chunked
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
 from inrv_jax.model import ModelFns
@@ -62,6 +74,44 @@ class StepSettings:
         return t * h * w
 
 
+@dataclasses.dataclass(frozen=True)
+class JointEncoder:
+    """The jointly trained encoder's loss terms (``model.encoder``).
+
+    Attributes:
+      weight, consistency: weights of its render and consistency terms; scale: the latent unit
+        of the consistency term (``model.code_init_std``, the encoder's own output scale).
+      masks: bool[U, T, H, W] distinct Task-registry masks; rows: i32[K] the mask bank's rows
+        as indices into them (``encoder.compact_mask_bank``).
+    """
+
+    weight: float
+    consistency: float
+    scale: float
+    masks: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def from_config(cls, model_cfg, video_shape) -> JointEncoder | None:
+        enc = model_cfg.get("encoder")
+        if enc is None or enc.kind == "off":
+            return None
+        masks, rows = compact_mask_bank(tuple(int(x) for x in video_shape))
+        return cls(float(enc.weight), float(enc.consistency), float(model_cfg.code_init_std),
+                   masks, rows)  # fmt: skip
+
+    def draw(self, key: jax.Array, num: int) -> jax.Array:
+        """Masks f32[num, T, H, W] of uniformly drawn bank rows (so a uniform task)."""
+        row = jax.random.randint(key, (num,), 0, len(self.rows))
+        return jnp.asarray(self.masks)[jnp.asarray(self.rows)[row]].astype(jnp.float32)
+
+    def side_loss(self, model: ModelFns, params, batch, z):
+        """(z_enc f32[B, D], consistency term f32[] unweighted)."""
+        z_enc = model.encode(params, batch["video"], batch["mask"])
+        diff = (z_enc - jax.lax.stop_gradient(z)) / self.scale
+        return z_enc, jnp.mean(jnp.square(diff))
+
+
 def _latents(model: ModelFns, params, batch, key):
     """(z f32[B, D], kl f32[B]) of the batch's videos in training mode."""
     k_noise, k_drop = jax.random.split(key)
@@ -77,59 +127,91 @@ def _targets(s: StepSettings, batch, coords, idx):
     return coords[idx], target[:, idx]
 
 
-def _lpips_loss(s: StepSettings, model: ModelFns, lpips, params, batch, coords, idx, key):
-    """(loss, metrics) with the per-frame LPIPS term: the whole rendering is needed at once."""
+def _front(s: StepSettings, model: ModelFns, joint: JointEncoder | None, p, batch, key):
+    """Everything before the INR: (INR tree with leading B (2B with the encoder: codebook rows
+    then encoder rows), the weighted loss terms that do not need the rendering f32[], metrics)."""
+    z, kl = _latents(model, p, batch, key)
+    side, metrics = jnp.zeros((), jnp.float32), {}
+    if s.kl_weight:
+        side = side + s.kl_weight * kl.mean()
+        metrics["train/kl"] = kl.mean()
+    if joint is not None:
+        z_enc, consistency = joint.side_loss(model, p, batch, z)
+        side = side + joint.consistency * consistency
+        metrics["train/encoder_consistency"] = consistency
+        z = jnp.concatenate([z, z_enc.astype(z.dtype)])
+    return model.hyper(p, z), side, metrics
+
+
+def _halves(tree, b: int):
+    """(codebook rows, encoder rows) of a tree with leading 2B."""
+    return jax.tree.map(lambda x: x[:b], tree), jax.tree.map(lambda x: x[b:], tree)
+
+
+def _lpips_loss(s: StepSettings, model: ModelFns, lpips, joint, params, batch, coords, idx, key):
+    """(loss, metrics) with the per-frame LPIPS term: the whole rendering is needed at once.
+    The encoder's rendering gets the pixel term only (the written loss); both renderings are
+    held at once, so the jointly trained encoder doubles this path's memory."""
     b = batch["index"].shape[0]
-    z, kl = _latents(model, params, batch, key)
-    inr_params = model.hyper(params, z)
+    inr_params, loss, metrics = _front(s, model, joint, params, batch, key)
     coords, target = _targets(s, batch, coords, idx)
+    rows = jax.tree.leaves(inr_params)[0].shape[0]  # B, or 2B with the encoder
     if s.remat:  # activations recomputed chunk by chunk in the backward pass
-        rows = s.remat_chunk * b
-        pred = render_chunked(inr_params, coords, model.inr_spec, s.remat_chunk, rows, remat=True)
+        pred = render_chunked(inr_params, coords, model.inr_spec, s.remat_chunk,
+                              s.remat_chunk * rows, remat=True)  # fmt: skip
     else:
-        pred = render_batch(inr_params, coords, model.inr_spec)  # [B, n, 3]
-    loss = pixel_distance(pred, target, s.distance).mean()
-    metrics = {"train/distance": loss}
+        pred = render_batch(inr_params, coords, model.inr_spec)  # [rows, n, 3]
+    if joint is not None:
+        pred, pred_enc = pred[:b], pred[b:]
+        enc = pixel_distance(pred_enc, target, s.distance).mean()
+        loss = loss + joint.weight * enc
+        metrics["train/encoder_distance"] = enc
+        metrics["train/encoder_psnr"] = mse_to_psnr(jnp.square(pred_enc - target).mean())
+    dist = pixel_distance(pred, target, s.distance).mean()
+    metrics["train/distance"] = dist
     lp = lpips_per_video(
         lpips.apply, lpips.params, pred.reshape(b, *s.video_shape, 3), batch["video"]
     )
-    loss = loss + s.lpips_weight * lp.mean()
+    loss = loss + dist + s.lpips_weight * lp.mean()
     metrics["train/lpips"] = lp.mean()
-    if s.kl_weight:
-        loss = loss + s.kl_weight * kl.mean()
-        metrics["train/kl"] = kl.mean()
     metrics["train/psnr"] = mse_to_psnr(jnp.square(pred - target).mean())
     metrics["train/loss"] = loss
     return loss, metrics
 
 
-def _chunked_grads(s: StepSettings, model: ModelFns, params, batch, coords, idx, key):
-    """(grads, metrics) equal to ``jax.grad`` of the pixel (+ KL) loss: the hypernetwork runs
-    once (forward and VJP); the INR's gradient is summed over coordinate chunks (bounded
-    memory, no recomputation)."""
+def _chunked_grads(s: StepSettings, model: ModelFns, joint, params, batch, coords, idx, key):
+    """(grads, metrics) equal to ``jax.grad`` of the pixel (+ KL, + encoder) loss: the
+    hypernetwork runs once (forward and VJP); the INR's gradient is summed over coordinate
+    chunks (bounded memory, no recomputation)."""
     b = batch["index"].shape[0]
 
     def front(p):
-        z, kl = _latents(model, p, batch, key)
-        return model.hyper(p, z), kl
+        inr, side, metrics = _front(s, model, joint, p, batch, key)
+        return (inr, side), metrics
 
-    (inr_params, kl), front_vjp = jax.vjp(front, params)
+    (inr_params, side), front_vjp, metrics = jax.vjp(front, params, has_aux=True)
     coords, target = _targets(s, batch, coords, idx)
     chunk = coords_per_chunk(b, s.num_sampled, s.chunk_rows)
     per_pixel = pixel_loss(s.distance)
-    dist, mse, g_inr = chunked_inr_grad(
-        inr_params, coords, target, model.inr_spec, per_pixel, chunk
-    )
-    loss = dist.mean()
-    metrics = {"train/distance": loss}
-    g_kl = jnp.zeros_like(kl)
-    if s.kl_weight:
-        loss = loss + s.kl_weight * kl.mean()
-        metrics["train/kl"] = kl.mean()
-        g_kl = jnp.full_like(kl, s.kl_weight / b)
-    (grads,) = front_vjp((g_inr, g_kl))
+    if joint is None:
+        dist, mse, g_inr = chunked_inr_grad(
+            inr_params, coords, target, model.inr_spec, per_pixel, chunk
+        )
+    else:  # one scan per half: the memory of a chunk stays that of B rows
+        code, enc = _halves(inr_params, b)
+        dist, mse, g_code = chunked_inr_grad(code, coords, target, model.inr_spec, per_pixel, chunk)
+        d_enc, mse_enc, g_enc = chunked_inr_grad(
+            enc, coords, target, model.inr_spec, per_pixel, chunk
+        )
+        g_enc = jax.tree.map(lambda g: g * jnp.asarray(joint.weight, g.dtype), g_enc)
+        g_inr = jax.tree.map(lambda a, c: jnp.concatenate([a, c]), g_code, g_enc)
+        side = side + joint.weight * d_enc.mean()
+        metrics["train/encoder_distance"] = d_enc.mean()
+        metrics["train/encoder_psnr"] = mse_to_psnr(mse_enc)
+    (grads,) = front_vjp((g_inr, jnp.ones_like(side)))
+    metrics["train/distance"] = dist.mean()
     metrics["train/psnr"] = mse_to_psnr(mse)
-    metrics["train/loss"] = loss
+    metrics["train/loss"] = dist.mean() + side
     return grads, metrics
 
 
@@ -154,6 +236,24 @@ def _guarded_update(tx, state: TrainState, grads, metrics) -> TrainState:
     )
 
 
+def make_grad_fn(model: ModelFns, config, video_shape: tuple[int, int, int], lpips=None):
+    """``grad_fn(params, batch, coords, idx, key) -> (grads, metrics)`` of the step's loss.
+
+    ``idx`` i32[n] are the step's pixel indices (None: every pixel); with a jointly trained
+    encoder the batch carries ``"mask"`` f32[B, T, H, W] (``train_step`` draws it). Without
+    LPIPS the INR gradient is computed chunk by chunk (``inr.chunked_inr_grad``); with it, by
+    autodiff of the whole rendering (``train.remat`` bounds its memory).
+    """
+    s = StepSettings.from_config(config, video_shape)
+    pixel_loss(s.distance)  # an unknown loss.distance fails here, not inside jit
+    if s.lpips_weight > 0 and lpips is None:
+        raise ValueError("loss.lpips_weight > 0 needs the LPIPS network")
+    joint = JointEncoder.from_config(config.model, video_shape)
+    if s.lpips_weight > 0:
+        return jax.grad(functools.partial(_lpips_loss, s, model, lpips, joint), has_aux=True)
+    return functools.partial(_chunked_grads, s, model, joint)
+
+
 def make_train_step(
     model: ModelFns,
     tx: optax.GradientTransformation,
@@ -166,30 +266,25 @@ def make_train_step(
     Args:
       model: the built model.
       tx: the optimizer.
-      config: the config (its loss, train and model.conditioning slices: ``StepSettings``).
+      config: the config (its loss, train and model.conditioning/encoder slices).
       video_shape: (T, H, W) of the training clips.
       lpips: an object with ``.params`` and ``.apply(params, x, y) -> f32[N]`` when
         ``loss.lpips_weight > 0``.
 
     The batch is ``{"index": i32[B], "video": f32[B, T, H, W, 3], ["features": f32[B, T, F]]}``;
-    ``coords`` is the full grid f32[T*H*W, 3]. Without LPIPS the INR gradient is computed
-    chunk by chunk (``inr.chunked_inr_grad``); with it, by autodiff of the whole rendering
-    (``train.remat`` bounds its memory).
+    ``coords`` is the full grid f32[T*H*W, 3]. The gradient: ``make_grad_fn``.
     """
     s = StepSettings.from_config(config, video_shape)
-    pixel_loss(s.distance)  # an unknown loss.distance fails here, not inside jit
-    if s.lpips_weight > 0 and lpips is None:
-        raise ValueError("loss.lpips_weight > 0 needs the LPIPS network")
-    if s.lpips_weight > 0:
-        loss_fn = functools.partial(_lpips_loss, s, model, lpips)
-        grad_fn = jax.grad(loss_fn, has_aux=True)
-    else:
-        grad_fn = functools.partial(_chunked_grads, s, model)
+    grad_fn = make_grad_fn(model, config, video_shape, lpips)
+    joint = JointEncoder.from_config(config.model, video_shape)
 
     def train_step(state: TrainState, batch, coords, key):
         k_idx, k_model = jax.random.split(jax.random.fold_in(key, state.step))
         n, total = s.num_sampled, s.num_pixels
         idx = None if n == total else sample_indices(k_idx, total, n)
+        if joint is not None:  # a fresh mask per clip and step
+            mask = joint.draw(jax.random.fold_in(k_idx, 1), batch["index"].shape[0])
+            batch = {**batch, "mask": mask}
         grads, metrics = grad_fn(state.params, batch, coords, idx, k_model)
         return _guarded_update(tx, state, grads, metrics), metrics
 

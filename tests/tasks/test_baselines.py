@@ -6,10 +6,10 @@ import pytest
 
 from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec
+from inrv_jax.masks import TASKS
 from inrv_jax.tasks.baselines import nearest_training_index, run_baselines
 from inrv_jax.tasks.fit_single import fit_videos
 from inrv_jax.tasks.invert import prepare
-from inrv_jax.tasks.masks import TASKS
 
 B, T, H, W = 2, 5, 16, 16
 

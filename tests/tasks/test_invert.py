@@ -6,8 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from inrv_jax import masks
 from inrv_jax.metrics.image import psnr
-from inrv_jax.tasks import inversion, masks
+from inrv_jax.tasks import inversion
 from inrv_jax.tasks.invert import prepare, run_task
 from inrv_jax.tasks.render import render_latents
 

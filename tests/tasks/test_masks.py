@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from inrv_jax.tasks import masks
+from inrv_jax import masks
 from inrv_jax.tasks.baselines import BASELINES
 
 SHAPE = (8, 10, 12)
@@ -139,5 +139,5 @@ def test_every_task_names_existing_baselines():
 
 def test_masks_imports_numpy_only():
     # The command lines read the task names (and their baselines' names) without jax.
-    code = "import sys, inrv_jax.tasks.masks; sys.exit('jax' in sys.modules)"
+    code = "import sys, inrv_jax.masks; sys.exit('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from inrv_jax.masks import HELDOUT_TASKS
 from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments
-from inrv_jax.tasks.masks import HELDOUT_TASKS
 
 # Named when the suite does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from inrv_jax.tasks import masks
+from inrv_jax import masks
 from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments, positive_int
 
 # Named when an inversion does not fit in memory (inrv_jax.cli).

@@ -25,7 +25,9 @@ Tasks (``TASKS``; each entry is the one place that defines a task for ``make_mas
   * ``mask``: a user mask, ``load_mask(path, (T, H, W))`` of a ``.npy`` of bool/0-1
     ``[T, H, W]`` or of flattened integer indices.
 
-This module imports numpy only: the command lines take their task names from it.
+This module imports numpy only: the command lines take their task names from it. It sits
+below every layer (not in ``tasks/``) because the train step draws the jointly trained
+encoder's observation masks from it (``inrv_jax.encoder.mask_bank``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,235 @@
+"""The video encoder trained jointly with the hypernetwork (``model.encoder.kind="video"``): the
+step's gradient is ``jax.grad`` of the written loss, both losses fall, the encoder is a part of
+the params (and of checkpoints) only when on, resume equals uninterrupted, and
+``--init encoder`` with 0 steps renders ``ModelFns.encode``'s latents."""
+
+import functools
+import json
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inrv_jax.checkpoint import load_trained
+from inrv_jax.config import ConfigError, validate
+from inrv_jax.coords import make_grid
+from inrv_jax.encoder import has_encoder, load_encoder, mask_bank
+from inrv_jax.errors import InputError
+from inrv_jax.inr import render_batch
+from inrv_jax.model import make_model
+from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
+from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
+from inrv_jax.tasks.invert import run_task
+from inrv_jax.tasks.render import render_latents
+from inrv_jax.train.loop import train_and_evaluate
+from inrv_jax.train.step import JointEncoder, jit_train_step, make_grad_fn, make_train_step
+
+from helpers import blob_videos, tiny_config
+
+SHAPE = (4, 16, 16)
+# A small encoder: its convolutions dominate the tiny model's step on the CPU.
+SMALL = {"model.encoder.stem": 16, "model.encoder.widths": (16, 32), "model.encoder.head": 64}
+
+
+def joint_config(**overrides):
+    return tiny_config(**{"model.encoder.kind": "video", **SMALL, **overrides})
+
+
+class _SquareLPIPS:
+    """Stands in for LPIPS: the per-frame MSE f32[N], so its term is known in closed form."""
+
+    params = {}
+
+    @staticmethod
+    def apply(params, x, y):
+        return jnp.mean(jnp.square(x - y), axis=(1, 2, 3))
+
+
+def _reference_loss(model, cfg, lpips_weight, params, batch, coords, idx):
+    """The written loss, by plain autodiff: codebook pixel loss + weight * the encoder
+    rendering's pixel loss + consistency * mean(((z_enc - sg(z)) / code_init_std)^2)
+    (+ lpips_weight * ``_SquareLPIPS`` of the codebook rendering = its MSE, all pixels)."""
+    z, _ = model.latents(params, batch["index"])
+    z_enc = model.encode(params, batch["video"], batch["mask"])
+    target = batch["video"].reshape(len(z), -1, 3)[:, idx]
+
+    def dist(latents):
+        pred = render_batch(model.hyper(params, latents), coords[idx], model.inr_spec)
+        return jnp.mean(jnp.square(pred - target))
+
+    consistency = jnp.mean(jnp.square((z_enc - jax.lax.stop_gradient(z)) / cfg.code_init_std))
+    enc = cfg.encoder
+    codebook = (1.0 + lpips_weight) * dist(z)
+    return codebook + enc.weight * dist(z_enc) + enc.consistency * consistency
+
+
+@pytest.mark.parametrize("path", ["chunked", "lpips"])
+def test_joint_gradient_equals_jax_grad_of_the_written_loss(path):
+    # Weights other than 1 and several coordinate chunks: the scalings must be right.
+    lpips_weight = 0.7 if path == "lpips" else 0.0
+    cfg = joint_config(**{"model.encoder.weight": 0.6, "model.encoder.consistency": 0.3,
+                          "train.sample_frac": 1.0 if lpips_weight else 0.5,
+                          "loss.lpips_weight": lpips_weight, "train.chunk_rows": 256,
+                          "train.render_chunk": 256})  # fmt: skip
+    model = make_model(cfg.model, 4)
+    params = jax.jit(model.init)(jax.random.key(0))
+    # The encoder's output layer starts at zero (z_enc = 0): give it values so that every
+    # term, the consistency one included, has a gradient through the whole encoder.
+    out = params["encoder"]["out"]
+    out["kernel"] = 0.3 * jax.random.normal(jax.random.key(1), out["kernel"].shape)
+    bank, names = mask_bank(SHAPE)
+    rows = [names.index(t) + 1 for t in ("all", "inpainting", "prediction", "sparse")]
+    batch = {
+        "index": jnp.arange(4, dtype=jnp.int32),
+        "video": jnp.asarray(blob_videos(4, *SHAPE)),
+        "mask": jnp.asarray(bank[rows]),  # one task per clip (prediction: the first 2 frames)
+    }
+    coords = jnp.asarray(make_grid(*SHAPE))
+    if lpips_weight:  # whole frames
+        idx, step_idx = jnp.arange(coords.shape[0]), None
+    else:
+        idx = jax.random.choice(jax.random.key(2), coords.shape[0], (512,), replace=False)
+        step_idx = idx
+    grad_fn = make_grad_fn(model, cfg, SHAPE, _SquareLPIPS if lpips_weight else None)
+    grads, metrics = jax.jit(grad_fn)(params, batch, coords, step_idx, jax.random.key(3))
+    reference = functools.partial(_reference_loss, model, cfg.model, lpips_weight)
+    ref_loss, ref = jax.jit(jax.value_and_grad(reference))(params, batch, coords, idx)
+    np.testing.assert_allclose(metrics["train/loss"], ref_loss, rtol=1e-5)
+    assert float(metrics["train/encoder_consistency"]) > 0.1  # the term is really exercised
+    flat, _ = jax.tree_util.tree_flatten_with_path(ref)
+    got = dict((path_str(p), g) for p, g in jax.tree_util.tree_flatten_with_path(grads)[0])
+    assert {path_str(p) for p, _ in flat} == set(got)
+    for path, g in flat:
+        scale = float(jnp.abs(g).max())
+        assert scale > 0, path_str(path)  # every parameter gets a gradient, encoder included
+        np.testing.assert_allclose(got[path_str(path)], g, rtol=1e-4, atol=1e-5 * scale,
+                                   err_msg=path_str(path))  # fmt: skip
+
+
+def _two_steps(config, mesh_shape, devices):
+    """Losses and params after 2 joint steps on a (data, model) mesh of ``devices``."""
+    model = make_model(config.model, 4)
+    tx = make_optimizer(config.optim, 10)
+    mesh_cfg = config.mesh.copy_and_resolve_references()
+    mesh_cfg.data, mesh_cfg.model = mesh_shape
+    mesh = make_mesh(mesh_cfg, devices)
+    rules = [tuple(r) for r in config.mesh.rules]
+    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
+    step = jit_train_step(make_train_step(model, tx, config, SHAPE), sh, mesh)
+    batch = {"index": np.arange(4, dtype=np.int32), "video": blob_videos(4, *SHAPE)}
+    batch, coords = global_batch(batch, mesh), jnp.asarray(make_grid(*SHAPE))
+    losses = []
+    for _ in range(2):
+        state, m = step(state, batch, coords, jax.random.key(1))
+        losses.append(float(m["train/encoder_distance"]))
+    return losses, state.params
+
+
+def test_sharded_joint_step_on_4x2_mesh_equals_single_device():
+    config = joint_config(**{"train.sample_frac": 0.5})
+    l1, p1 = _two_steps(config, (1, 1), jax.devices()[:1])
+    l8, p8 = _two_steps(config, (4, 2), jax.devices())
+    np.testing.assert_allclose(l8, l1, rtol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6), p8, p1)
+    assert np.abs(np.asarray(p8["encoder"]["out"]["kernel"])).max() > 0  # the encoder trained
+
+
+def test_masks_are_drawn_from_the_task_bank():
+    joint = JointEncoder.from_config(joint_config().model, SHAPE)
+    bank, _ = mask_bank(SHAPE)
+    np.testing.assert_array_equal(joint.masks[joint.rows], bank > 0)
+    drawn = np.asarray(joint.draw(jax.random.key(0), 64)).reshape(64, -1)
+    assert all((bank.reshape(len(bank), -1) == m).all(1).any() for m in drawn)
+    assert len({m.tobytes() for m in drawn}) > 5  # different masks for different clips
+
+
+def test_encoder_params_exist_only_when_on():
+    off = tiny_config()
+    assert "encoder" not in make_model(off.model, 4).init(jax.random.key(0))
+    del off.model["encoder"]  # a config saved before the encoder existed
+    old = jax.eval_shape(make_model(off.model, 4).init, jax.random.key(0))
+    assert "encoder" not in old and "hypernet" in old
+    cfg = joint_config()
+    abstract = jax.eval_shape(make_model(cfg.model, 4).init, jax.random.key(0))
+    assert set(abstract["encoder"]) == {"stem", "stage0", "stage1", "temporal", "head", "out"}
+    mesh = make_mesh(cfg.mesh, jax.devices()[:1])
+    specs = tree_shardings(abstract, mesh, [tuple(r) for r in cfg.mesh.rules])
+    assert all(s.spec == jax.sharding.PartitionSpec() for s in jax.tree.leaves(specs["encoder"]))
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ({"model.encoder.kind": "conv"}, "model.encoder.kind"),
+        ({"model.encoder.weight": -1.0}, "model.encoder.weight"),
+        ({"model.encoder.patch": 32}, "model.encoder.patch"),  # frames are 16x16
+    ],
+)
+def test_bad_encoder_configs_name_the_key(override, key):
+    with pytest.raises(ConfigError, match=key):
+        validate(joint_config(**override))
+
+
+@pytest.fixture(scope="module")
+def joint_runs(tmp_path_factory):
+    """A tiny model trained jointly for 24 steps, and a copy of it resumed from its step-12
+    checkpoint (the newer one deleted) to step 24."""
+    root = tmp_path_factory.mktemp("joint")
+    config = joint_config(**{"train.steps": 24, "train.checkpoint_every": 12,
+                             "train.sample_frac": 0.5, "train.num_samples": 1,
+                             "train.picture_scale": 1})  # fmt: skip
+    full, part = root / "full", root / "part"
+    train_and_evaluate(config, full)
+    shutil.copytree(full, part)
+    shutil.rmtree(part / "checkpoints" / "24")
+    (part / "metrics.jsonl").write_text("")  # the resumed run's rows only
+    train_and_evaluate(config, part)
+    return full, part
+
+
+def _metrics(workdir):
+    rows = [json.loads(x) for x in (workdir / "metrics.jsonl").read_text().splitlines()]
+    return {r["step"]: r for r in rows if "train/loss" in r}
+
+
+def test_joint_training_lowers_both_losses(joint_runs):
+    m = _metrics(joint_runs[0])
+    first, last = [m[s] for s in (1, 2, 3)], [m[s] for s in (22, 23, 24)]
+    for key in ("train/distance", "train/encoder_distance"):
+        before, after = np.mean([r[key] for r in first]), np.mean([r[key] for r in last])
+        assert after < 0.6 * before, (key, before, after)
+
+
+def test_checkpoint_holds_the_encoder_and_resume_equals_uninterrupted(joint_runs):
+    full, part = (load_trained(w) for w in joint_runs)
+    assert full.step == part.step == 24 and "encoder" in full.params
+    a, b = _metrics(joint_runs[0]), _metrics(joint_runs[1])
+    assert sorted(b) == list(range(13, 25))
+    for key in ("train/loss", "train/encoder_distance", "train/encoder_consistency"):
+        np.testing.assert_allclose([b[s][key] for s in b], [a[s][key] for s in b], rtol=1e-5)
+    jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-7),
+                 part.params, full.params)  # fmt: skip
+
+
+def test_init_encoder_with_zero_steps_renders_the_models_own_encoder(joint_runs):
+    tm = load_trained(joint_runs[0])
+    assert has_encoder(joint_runs[0], tm) and not has_encoder(joint_runs[0])  # not post hoc
+    videos = np.asarray(jax.random.uniform(jax.random.key(3), (3, *SHAPE, 3)) * 2 - 1)
+    res = run_task(tm, videos, "inpainting", init="encoder", steps=0)
+    z = np.asarray(tm.model.encode(tm.params, res.prepared.observed, res.prepared.weights))
+    np.testing.assert_allclose(res.latents, z, rtol=1e-5, atol=1e-8)
+    assert np.abs(z - z[:1]).max() > 0  # trained: the latents depend on the videos
+    np.testing.assert_allclose(res.recon, render_latents(tm, z, SHAPE), atol=1e-5)
+    enc = load_encoder(joint_runs[0], tm.step, tm.latents.shape[1], trained=tm)
+    np.testing.assert_allclose(enc.encode(res.prepared.observed, res.prepared.weights), z,
+                               rtol=1e-5, atol=1e-8)  # fmt: skip
+
+
+def test_a_model_without_encoder_still_names_train_encoder(tmp_path):
+    class NoEncoder:  # stands in for a TrainedModel of kind "off"
+        model = make_model(tiny_config().model, 4)
+
+    with pytest.raises(InputError, match=f"`inrv train-encoder --workdir {tmp_path}`"):
+        load_encoder(tmp_path, trained=NoEncoder())
