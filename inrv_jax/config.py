@@ -96,6 +96,8 @@ def base_config() -> ml_collections.ConfigDict:
     c.optim.b1 = 0.9
     c.optim.b2 = 0.999
     c.optim.grad_clip = 0.0  # global-norm clip; 0 disables
+    # The codebook's learning rate is lr x this (its own Adam); 1: one Adam for all (official).
+    c.optim.code_lr_mult = 1.0
 
     c.train = ml_collections.ConfigDict()
     c.train.batch_size = 2  # global batch (videos per step)
@@ -294,6 +296,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
     )
     _require(0 < c.train.sample_frac <= 1, "train.sample_frac", "must be in (0, 1]")
     _require(c.optim.lr > 0, "optim.lr", f"must be > 0, got {c.optim.lr}")
+    mult = c.optim.get("code_lr_mult", 1.0)
+    _require(mult > 0, "optim.code_lr_mult", f"must be > 0, got {mult}")
     _require(c.optim.schedule in ("constant", "cosine"), "optim.schedule", "constant|cosine")
     _require(
         0 <= c.optim.warmup_steps < c.train.steps,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flax.struct
@@ -32,9 +33,23 @@ class TrainState:
         )
 
 
+CODE_PARAMS = ("codes", "code_logvar")  # the per-video codebook (model.INRV)
+
+
+def _code_labels(params) -> dict:
+    """ "codes" for the codebook's leaves, "rest" for every other (top-level names)."""
+    return {
+        name: jax.tree.map(lambda _, n=name: "codes" if n in CODE_PARAMS else "rest", sub)
+        for name, sub in params.items()
+    }
+
+
 def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     """Adam (official: lr 1e-4, constant) with optional warmup-cosine schedule and clipping.
 
+    ``optim.code_lr_mult`` != 1 gives the codebook its own Adam at ``lr x code_lr_mult`` (same
+    schedule; clipping stays global): each code gets a gradient only in the steps its video is
+    in the batch, B/N of them. At 1 the optimizer (and its state's tree) is the single Adam.
     Non-finite steps are skipped by the train step itself (``TrainState.notfinite``).
     """
     if optim_cfg.schedule == "cosine":
@@ -49,7 +64,15 @@ def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     parts = []
     if optim_cfg.grad_clip > 0:
         parts.append(optax.clip_by_global_norm(optim_cfg.grad_clip))
-    parts.append(optax.adam(lr, b1=optim_cfg.b1, b2=optim_cfg.b2))
+    mult = float(optim_cfg.get("code_lr_mult", 1.0))
+    adam = functools.partial(optax.adam, b1=optim_cfg.b1, b2=optim_cfg.b2)
+    if mult == 1.0:
+        parts.append(adam(lr))
+    else:
+        code_lr = (lambda step: mult * lr(step)) if callable(lr) else mult * lr
+        parts.append(
+            optax.multi_transform({"codes": adam(code_lr), "rest": adam(lr)}, _code_labels)
+        )
     return optax.chain(*parts)
 
 
