@@ -6,8 +6,8 @@ number of training clips grows, and (``--ablate-n``) the paper's two "crucial" i
     python benchmarks/latent_space.py --quick          # rehearsal: a few minutes on 2 CPU cores
 
 The defaults (1,500 training steps per run, 16 held-out clips per set, 200 inversion steps of 512
-observed pixels, 48 generated clips) are sized so the default run fits in ~30-35 minutes on 2 CPU
-cores; the ablations at N = 512 add ~20-25 minutes (the regularizer's VGG16 features and the
+observed pixels, 48 generated clips) are sized so the default run fits in ~40 minutes on 2 CPU
+cores (39.2 measured); the ablations at N = 512 add ~20-25 minutes (the regularizer's VGG16 features and the
 progressive stages' setup cost more than their training steps), so they are opt-in. Every budget
 is an option and is written into the JSON, with the minutes each phase ended at.
 
