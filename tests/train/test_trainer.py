@@ -158,3 +158,12 @@ def test_every_config_small_variant_runs_one_step(group, tmp_path):
     out = train_and_evaluate(config, tmp_path)
     assert np.isfinite(out["train/loss"]) and np.isfinite(out["recon/psnr"])
     assert (tmp_path / "samples" / "reconstructions.png").exists()
+
+
+def test_atari_wide_batch_variant_keeps_the_fast_recipes_pixels_per_step():
+    fast, wide = load_config("configs/atari.py"), load_config("configs/atari.py:wide_batch")
+    pixels = [c.train.batch_size * c.train.sample_frac for c in (fast, wide)]
+    assert pixels[0] == pixels[1] and wide.train.batch_size == 8 * fast.train.batch_size
+    assert (wide.optim.lr, wide.data.num_videos) == (fast.optim.lr, fast.data.num_videos)
+    with pytest.raises(ValueError, match="'small' and 'wide_batch'"):
+        load_config("configs/atari.py:nope")
