@@ -1,6 +1,7 @@
 """Hypernetwork families at equal wall-clock: reconstruction of N atari clips and held-out rows.
 
     python benchmarks/hypernet_families.py             # N = 512, ~4 min of training per family
+    python benchmarks/hypernet_families.py --variant wide_batch   # configs/atari.py:wide_batch
     python benchmarks/hypernet_families.py --quick     # rehearsal: N = 16, seconds per family
     python benchmarks/hypernet_families.py --sizes 512,4096 --data sample_clips
 
@@ -8,13 +9,17 @@ Protocol (written with the numbers into ``OUT/hypernet_families.json``):
 
 1. Data: ``configs/atari.py`` clips (``--frames``×``--size``², data seed 0), N = ``--sizes``;
    ``--data sample_clips`` trains on the bundled sample clips instead (no held-out rows then).
-2. Every family of ``--families`` at every INR width of ``--widths`` trains with the fast recipe
-   (``--set key=value`` overrides it) for the same wall-clock ``--budget`` seconds: a 20-step
-   probe measures the step rate, then ``steps = budget × rate`` (so the cosine schedule ends
-   where the budget does). Runs go to ``WORK/N{N}/{family}_w{width}``; finished runs are reused.
-3. Reported per run: parameters (hypernetwork + codebook), step time, reconstruction PSNR of
-   all N clips at the end (mean and worst clip), and the curve of the mean PSNR of the first
-   ``--curve-clips`` clips against training seconds (seconds from the logged step rates).
+2. Every family of ``--families`` at every INR width of ``--widths`` trains with the data's
+   config (its ``--variant``, e.g. ``wide_batch``; default: the fast recipe; ``--set key=value``
+   overrides it) for the same wall-clock ``--budget`` seconds: a 20-step probe measures the
+   step rate, then ``steps = budget × rate`` (so the cosine schedule ends where the budget
+   does). Runs go to ``WORK/N{N}/{family}_w{width}[_{variant}][_{overrides}]``; finished runs
+   are reused.
+3. Reported per run: parameters (hypernetwork + codebook), step time (probe), the training
+   command's measured seconds (data, compilation and final evaluation included),
+   reconstruction PSNR of all N clips at the end (mean and worst clip), and the curve of the
+   mean PSNR of the first ``--curve-clips`` clips against training seconds (from the logged
+   step rates).
 4. Held-out rows (atari only): the first ``--heldout`` clips of data seed 1 (other episodes of
    the same games) that share no frame with a training clip, every task of
    ``inrv_jax.masks.HELDOUT_TASKS`` next to its baselines (``heldout_rows`` of
@@ -46,10 +51,11 @@ DATA_CONFIGS = {"atari": "configs/atari.py", "sample_clips": "configs/sample_cli
 
 
 def make_config(args, n: int, family: str, width: int, steps: int):
-    """The fast recipe with ``family`` at INR ``width``, ``n`` clips, ``steps`` steps."""
+    """The data's recipe (``--variant``, ``--set``) with ``family`` at INR ``width``, ``n`` clips, ``steps`` steps."""
     from inrv_jax.config import apply_overrides, load_config
 
-    c = load_config(str(ls.ROOT / DATA_CONFIGS[args.data]))
+    path = str(ls.ROOT / DATA_CONFIGS[args.data])
+    c = load_config(f"{path}:{args.variant}" if args.variant else path)
     if args.data == "atari":
         c.data.frames, c.data.size = args.frames, (args.size, args.size)
     c.data.num_videos = n
@@ -107,27 +113,30 @@ def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) 
     import jax
 
     from inrv_jax.checkpoint import load_trained
+    from inrv_jax.train.loop import NonFiniteLossError
 
     # Overrides name the run too: a finished run is reused only under the same recipe.
-    tag = "".join(f"_{kv.replace('=', '-')}" for kv in sorted(args.set))
+    tag = f"_{args.variant}" if args.variant else ""
+    tag += "".join(f"_{kv.replace('=', '-')}" for kv in sorted(args.set))
     workdir = work / f"N{n}" / f"{family}_w{width}{tag}"
     probe_cfg = make_config(args, n, family, width, args.probe_steps)
     rate = ls.step_rate(probe_cfg, workdir.with_name(workdir.name + "_probe"), args.probe_steps)
     steps = max(args.probe_steps, int(args.budget * rate))
     config = make_config(args, n, family, width, steps)
     print(f"N={n} {family} w{width}: {rate:.2f} steps/s -> {steps} steps", flush=True)
-    record = ls.train(config, workdir)
+    base = {"num_videos": n, "family": family, "width": width, "probe_steps_per_s": rate,
+            "step_ms": 1000.0 / rate, "steps": steps}  # fmt: skip
+    try:
+        record = ls.train(config, workdir)
+    except NonFiniteLossError as e:  # a result too: this recipe diverges for this family
+        print(f"  diverged: {e}", flush=True)
+        return {**base, "diverged": str(e), "load": ls._load()}
     summary = json.loads((workdir / "summary.json").read_text())
     trained = load_trained(workdir)
     count = {k: int(sum(np.size(x) for x in jax.tree.leaves(v))) for k, v in trained.params.items()}
     out = {
-        "num_videos": n,
-        "family": family,
-        "width": width,
+        **base,
         "params": count,
-        "probe_steps_per_s": rate,
-        "step_ms": 1000.0 / rate,
-        "steps": steps,
         "train_seconds": record["seconds"],
         "recon_psnr": summary["recon/psnr"],
         "recon_psnr_min": summary["recon/psnr_min"],
@@ -143,19 +152,27 @@ def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) 
 def markdown(record: dict) -> str:
     p = record["protocol"]
     lines = [
-        f"{p['data']} clips, equal wall-clock {p['budget']:.0f} s of training per run (fast "
-        f"recipe, overrides {p['set'] or 'none'}); {record['machine']}; "
+        f"{p['data']} clips, equal wall-clock {p['budget']:.0f} s of training per run (recipe "
+        f"{DATA_CONFIGS[p['data']]}{':' + p['variant'] if p.get('variant') else ''}, overrides "
+        f"{p['set'] or 'none'}); {record['machine']}; "
         f"{record['minutes']:.1f} min in all. PSNR in dB; worst = the worst training clip.",
         "",
-        "| N | family | INR width | params (hypernet + codes) | step ms | steps | recon mean "
-        "| recon worst |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| N | family | INR width | params (hypernet + codes) | step ms | steps | train s "
+        "| recon mean | recon worst |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in record["runs"]:
+        if "diverged" in r:
+            lines.append(
+                f"| {r['num_videos']} | {r['family']} | {r['width']} | – | {r['step_ms']:.0f} | "
+                f"{r['steps']} | – | diverged (non-finite loss) | – |"
+            )
+            continue
         hn, codes = r["params"].get("hypernet", 0), r["params"].get("codes", 0)
         lines.append(
             f"| {r['num_videos']} | {r['family']} | {r['width']} | {hn:,} + {codes:,} | "
-            f"{r['step_ms']:.0f} | {r['steps']} | {r['recon_psnr']:.2f} | "
+            f"{r['step_ms']:.0f} | {r['steps']} | {r['train_seconds']:.0f} | "
+            f"{r['recon_psnr']:.2f} | "
             f"{r['recon_psnr_min']:.2f} |"
         )
     rows = [r for r in record["runs"] if "heldout" in r]
@@ -185,7 +202,7 @@ def plot(record: dict, out: pathlib.Path) -> pathlib.Path:
     sizes = sorted({r["num_videos"] for r in record["runs"]})
     fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4), squeeze=False)
     for ax, n in zip(axes[0], sizes, strict=True):
-        for r in (r for r in record["runs"] if r["num_videos"] == n):
+        for r in (r for r in record["runs"] if r["num_videos"] == n and "curve" in r):
             xs = [0.0] + [c["seconds"] for c in r["curve"]] + [r["train_seconds"]]
             ys = [None] + [c["psnr"] for c in r["curve"]] + [r["recon_psnr"]]
             xs, ys = zip(
@@ -210,6 +227,7 @@ def parse_args(argv=None):
     parser.add_argument("--budget", type=float, default=240.0, help="training seconds per run")
     parser.add_argument("--probe-steps", type=int, default=20)
     parser.add_argument("--data", choices=sorted(DATA_CONFIGS), default="atari")
+    parser.add_argument("--variant", default=None, help="variant of the data's config file")
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--curve-clips", type=int, default=64, help="clips of the PSNR curve")
