@@ -164,6 +164,7 @@ def test_atari_wide_batch_variant_keeps_the_fast_recipes_pixels_per_step():
     fast, wide = load_config("configs/atari.py"), load_config("configs/atari.py:wide_batch")
     pixels = [c.train.batch_size * c.train.sample_frac for c in (fast, wide)]
     assert pixels[0] == pixels[1] and wide.train.batch_size == 8 * fast.train.batch_size
-    assert (wide.optim.lr, wide.data.num_videos) == (fast.optim.lr, fast.data.num_videos)
+    assert wide.data.num_videos == fast.data.num_videos == 512
+    assert wide.optim.code_lr_mult > 1 and wide.train.chunk_rows >= 64 * 512  # one chunk a step
     with pytest.raises(ValueError, match="'small' and 'wide_batch'"):
         load_config("configs/atari.py:nope")
