@@ -16,7 +16,7 @@ Protocol (written with the numbers into ``OUT/hypernet_families.json``):
    does). Runs go to ``WORK/N{N}/{family}_w{width}[_{variant}][_{overrides}]``; finished runs
    are reused.
 3. Reported per run: parameters (hypernetwork + codebook), step time (probe), the training
-   command's measured seconds (data, compilation and final evaluation included),
+   call's measured seconds (data, compilation and final evaluation included),
    reconstruction PSNR of all N clips at the end (mean and worst clip), and the curve of the
    mean PSNR of the first ``--curve-clips`` clips against training seconds (from the logged
    step rates).
@@ -51,7 +51,8 @@ DATA_CONFIGS = {"atari": "configs/atari.py", "sample_clips": "configs/sample_cli
 
 
 def make_config(args, n: int, family: str, width: int, steps: int):
-    """The data's recipe (``--variant``, ``--set``) with ``family`` at INR ``width``, ``n`` clips, ``steps`` steps."""
+    """The data's recipe (``--variant``, ``--set``) with ``family`` at INR ``width``, ``n``
+    clips and ``steps`` steps."""
     from inrv_jax.config import apply_overrides, load_config
 
     path = str(ls.ROOT / DATA_CONFIGS[args.data])
