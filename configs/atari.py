@@ -8,24 +8,25 @@ with a cosine schedule, batch 8. Scale with `--config.data.num_videos=4096`; hol
 only their clips, e.g. to invert unseen games). Needs `pip install 'ale-py>=0.10.2,!=0.11.*,<0.13'`.
 
 Variant `wide_batch` (`configs/atari.py:wide_batch`), the project's best measured recipe for
-fitting many clips on a CPU: per_tensor hypernetwork (as above), 64 clips a step and 1/16 of each
-clip's pixels (512; the same pixels a step as the fast recipe's 8 clips x half), the step's
+fitting many clips on a CPU: per_tensor hypernetwork (as above), 64 clips a step and 1/16 of
+each clip's pixels (512; the same pixels a step as the fast recipe's 8 clips x half), the step's
 32,768 rows in one INR gradient chunk, Adam 2e-3 with the codebook's Adam at 10x that
-(`optim.code_lr_mult`), 2,750 steps (evaluation and checkpoints every 1,000). Why: with N codes and B clips a step each code gets a
-gradient in B/N of the steps, so at 512 clips the fast recipe updates a code every 64 steps and
-this one every 8 (+6.2 dB at equal seconds, the largest lever found); wider batches cost more
-hypernetwork time than they gain (128 x 1/32: -0.0 dB, 256 x 1/64: -2.0 dB at 150 s).
+(`optim.code_lr_mult`), 2,750 steps (evaluation and checkpoints every 1,000). Why: with N codes
+and B clips a step each code gets a gradient in B/N of the steps, so at 512 clips the fast
+recipe updates a code every 64 steps and this one every 8 (+6.2 dB at equal seconds, the largest
+lever found); wider batches cost more hypernetwork time than they gain (128 x 1/32: -0.0 dB, 256
+x 1/64: -2.0 dB at 150 s).
 
-`inrv train --config configs/atari.py:wide_batch` on the 2-core CPU: 9 min 01 s wall-clock for the
-whole command (data, compilation, 2,750 steps, final evaluation), the 512 training clips
+`inrv train --config configs/atari.py:wide_batch` on the 2-core CPU: 9 min 01 s wall-clock for
+the whole command (data, compilation, 2,750 steps, final evaluation), the 512 training clips
 reconstruct at 34.79 dB mean, worst clip 29.23 dB: short of 35 dB in 10 minutes. With 2,600
 steps and evaluation/checkpoints every 500: 34.68 dB (worst 26.18) in 9 min 17 s. At lr 1e-3
 with 16,384-row chunks and 3,250 steps: 35.05 dB (worst 27.48) in 13.1 min (the benchmark's
-training call); at codebook x30 (2,600 steps): 34.31 dB (worst 28.80) in 8 min 55 s. The steps to get here
-(`benchmarks/hypernet_families.py --sizes 512 --heldout 0 --budget 150 --families per_tensor
---set ...`, equal 150 s of training by a probed step rate; recon over all 512 clips, worst clip
-in brackets): fast recipe 20.89 (11.39); 64 clips x 1/16 27.05 (17.52); + 16,384-row chunks
-27.76 (17.71); + codebook x10 29.26 (19.92); + lr 2e-3 30.18 (22.57); at equal 850 steps
+training call); at codebook x30 (2,600 steps): 34.31 dB (worst 28.80) in 8 min 55 s. The steps
+to get here (`benchmarks/hypernet_families.py --sizes 512 --heldout 0 --budget 150 --families
+per_tensor --set ...`, equal 150 s of training by a probed step rate; recon over all 512 clips,
+worst clip in brackets): fast recipe 20.89 (11.39); 64 clips x 1/16 27.05 (17.52); + 16,384-row
+chunks 27.76 (17.71); + codebook x10 29.26 (19.92); + lr 2e-3 30.18 (22.57); at equal 850 steps
 (`--variant wide_batch --set train.steps=850`): this recipe 29.92 (23.04), codebook x30 30.27
 (23.08), lr 3e-3 29.12 (20.01).
 """
