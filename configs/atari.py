@@ -58,6 +58,10 @@ def get_config(variant=None):
     if variant == "small":
         small_variant(c)
     elif variant == "wide_batch":
+        # The Fourier basis under the grid's Nyquist frequency: on these pixel-art frames it
+        # fits 0.3 dB better than nerf on the grid and is continuous between pixels and frames;
+        # the octave-only band-limited encoding fits 0.6 dB worse (docs/continuity/atari).
+        c.model.inr.encoding = "harmonics"
         c.train.batch_size = 64
         c.train.sample_frac = 1 / 16
         c.train.chunk_rows = 32768

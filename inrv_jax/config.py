@@ -17,6 +17,7 @@ import ml_collections
 
 from inrv_jax import encoder
 from inrv_jax.conditioning import CONDITIONING_KINDS
+from inrv_jax.encoding import ENCODINGS
 from inrv_jax.errors import ConfigError
 from inrv_jax.hypernet import HYPERNETS
 from inrv_jax.inr import KINDS as INR_KINDS
@@ -48,9 +49,15 @@ def base_config() -> ml_collections.ConfigDict:
     c.model.latent_dim = "auto"  # "auto": 128 for > 2,000 videos, else 64 (official); or "96"
     c.model.code_init_std = 0.01
     c.model.compute_dtype = "float32"  # "bfloat16" on accelerators
+    # encoding: inrv_jax.encoding.ENCODINGS ("nerf": official). grid: the training grid (T, H, W)
+    # the band-limited encodings are built for; () takes (data.frames, *data.size) at load time.
+    # max_freq: their highest frequency in units of each axis' Nyquist on that grid.
     c.model.inr = ml_collections.ConfigDict(
-        dict(kind="relu_pe", hidden=256, depth=4, num_freqs=10, w0=30.0)
-    )
+        dict(
+            kind="relu_pe", hidden=256, depth=4, num_freqs=10, w0=30.0,
+            encoding="nerf", grid=(), max_freq=1.0, num_features=64,
+        )
+    )  # fmt: skip
     c.model.hypernet = ml_collections.ConfigDict(
         dict(
             kind="per_tensor",  # see inrv_jax.hypernet.HYPERNETS
@@ -103,6 +110,12 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.batch_size = 2  # global batch (videos per step)
     c.train.steps = 1000
     c.train.sample_frac = 1.0  # fraction of pixel coordinates used per step (official: 1.0)
+    # Off-grid supervision: every training coordinate moves by U(-j/2, j/2) pixel (frame) widths
+    # per axis (t, h, w), inside the footprint whose average the pixel value is. 0: on the grid.
+    c.train.coord_jitter = (0.0, 0.0, 0.0)
+    # With coord_jitter: K points per pixel inside that box, their rendered mean against the pixel
+    # (the forward model of a pixel that averages its area; the INR may be sharp inside it).
+    c.train.supersample = 1
     c.train.render_chunk = 1 << 16  # coordinates per chunk when rendering for eval/samples
     # Rows (videos x coordinates) per chunk of the chunked INR gradient; 0: the backend's
     # default (inrv_jax/inr.py CHUNK_ROWS: 2,048 on CPU, more on GPU/TPU).
@@ -148,9 +161,12 @@ def base_config() -> ml_collections.ConfigDict:
 
 def fast_recipe(c: ml_collections.ConfigDict, inr_hidden: int = 64) -> None:
     """The project's fast recipe, in place (README "Recipes"): an INR ``inr_hidden`` wide and a
-    128-wide hypernetwork (narrower than the official 256/...), L2 on half of the pixels per step
-    without LPIPS, Adam 1e-3 with 50 warm-up steps and a cosine decay, batch 8."""
+    128-wide hypernetwork (narrower than the official 256/...), the band-limited coordinate
+    encoding (``inrv_jax/encoding.py``: renders between pixels and frames beat bicubic and
+    blending, docs/continuity), L2 on half of the pixels per step without LPIPS, Adam 1e-3 with
+    50 warm-up steps and a cosine decay, batch 8."""
     c.model.inr.hidden = inr_hidden
+    c.model.inr.encoding = "bandlimited"
     c.model.hypernet.hidden = 128
     c.loss.distance = "l2"
     c.loss.lpips_weight = 0.0
@@ -205,8 +221,17 @@ def load_config(path_and_variant: str, overrides: list[str] | None = None):
     except ValueError as e:  # e.g. an unknown variant
         raise ConfigError(f"config {path_and_variant!r}: {e}") from None
     apply_overrides(config, overrides or [])
+    resolve(config)
     validate(config)
     return config
+
+
+def resolve(config: ml_collections.ConfigDict) -> None:
+    """Fill the derived keys in place: ``model.inr.grid`` () -> (data.frames, *data.size), the
+    training grid the INR's encoding is built for (stored with every checkpoint)."""
+    inr = config.model.inr
+    if "grid" in inr and not tuple(inr.grid):
+        inr.grid = (int(config.data.frames), *(int(x) for x in config.data.size))
 
 
 def _parse_value(raw: str, current):
@@ -273,6 +298,26 @@ def validate(c: ml_collections.ConfigDict) -> None:
     )
     _require(m.inr.kind in INR_KINDS, "model.inr.kind", f"must be one of {INR_KINDS}")
     _require(m.inr.hidden > 0 and m.inr.depth > 0, "model.inr.hidden/depth", "must be > 0")
+    enc = m.inr.get("encoding", "nerf")
+    _require(enc in ENCODINGS, "model.inr.encoding", f"must be one of {sorted(ENCODINGS)}")
+    if enc != "nerf":
+        _require(
+            len(tuple(m.inr.grid)) == 3, "model.inr.grid", "must be (T, H, W) or () for the data's"
+        )
+        _require(m.inr.max_freq > 0, "model.inr.max_freq", f"must be > 0, got {m.inr.max_freq}")
+    jitter = tuple(c.train.get("coord_jitter", (0.0, 0.0, 0.0)))
+    k = c.train.get("supersample", 1)
+    _require(k >= 1, "train.supersample", f"must be >= 1, got {k}")
+    _require(
+        k == 1 or (any(jitter) and c.loss.lpips_weight == 0),
+        "train.supersample",
+        "averages points inside the train.coord_jitter box: set coord_jitter, and lpips_weight=0",
+    )
+    _require(
+        len(jitter) == 3 and all(0 <= j <= 1 for j in jitter),
+        "train.coord_jitter",
+        f"must be three fractions (t, h, w) in [0, 1], got {jitter}",
+    )
     _require(m.hypernet.kind in HYPERNETS, "model.hypernet.kind", f"one of {sorted(HYPERNETS)}")
     _require(m.compute_dtype in ("float32", "bfloat16"), "model.compute_dtype", "float32|bfloat16")
     _require(

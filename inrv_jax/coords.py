@@ -38,6 +38,51 @@ def make_grid(frames: int, height: int, width: int, times: np.ndarray | None = N
     return np.stack([tt, hh, ww], axis=-1).reshape(-1, 3)
 
 
+def _centred_axis(n_out: int, n_train: int) -> np.ndarray:
+    """Coordinates of the pixel centres of an ``n_out``-pixel axis covering the same extent as
+    the ``n_train``-pixel training axis: the centre at fraction u = (j + 0.5) / n_out of the
+    frame is training index u * n_train - 0.5. Equals ``axis_values(n_train)`` when the sizes
+    agree; a 4x axis reaches slightly past [-1, 1]. f32[n_out]."""
+    idx = (np.arange(n_out, dtype=np.float64) + 0.5) * n_train / n_out - 0.5
+    return ((idx / max(n_train - 1, 1) - 0.5) * 2.0).astype(np.float32)
+
+
+def output_grid(
+    shape: tuple[int, int, int],
+    train_shape: tuple[int, ...] | None = None,
+    times: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the pixels of a (T, H, W) rendering of a model trained on ``train_shape`` lie.
+
+    Space: pixels are areas, so an H x W rendering puts its pixel centres at their true
+    positions inside the training frame (a 4x pixel centre is not a training pixel centre;
+    ``coords.make_grid``'s align-corners grid is only right at the training size). Time: frames
+    are instants, the first and last at -1 and 1 (``axis_values``) or at explicit ``times``.
+
+    Args:
+      shape: (T, H, W) of the rendering.
+      train_shape: (T, H, W) of the training grid; None or (): ``shape`` (the official grid).
+      times: optional explicit frame times f32[T] in [-1, 1].
+
+    Returns:
+      (coords f32[T*H*W, 3] t-major, footprint f32[3]: the box width of one output pixel/frame
+      per axis in coordinate units, for integrated encodings; explicit ``times`` get the
+      training frame spacing).
+    """
+    t, h, w = (int(x) for x in shape)
+    tt, th, tw = (int(x) for x in (train_shape or shape))
+    time = axis_values(t) if times is None else np.asarray(times, np.float32)
+    if time.shape != (t,):
+        raise ValueError(f"times must have shape ({t},), got {time.shape}")
+    grid = np.meshgrid(time, _centred_axis(h, th), _centred_axis(w, tw), indexing="ij")
+    coords = np.stack(grid, axis=-1).reshape(-1, 3)
+    t_step = 2.0 / max(tt - 1, 1) if times is not None or t == 1 else 2.0 / (t - 1)
+    footprint = np.array(
+        [t_step, 2.0 / max(th - 1, 1) * th / h, 2.0 / max(tw - 1, 1) * tw / w], np.float32
+    )
+    return coords, footprint
+
+
 def sample_indices(key: jax.Array, num_total: int, num: int) -> jax.Array:
     """``num`` distinct pixel indices out of ``num_total``, uniformly. Returns i32[num]."""
     if not 0 < num <= num_total:

@@ -7,7 +7,9 @@ an explicit pytree — a tuple of layers ``{"w": f32[out, in], "b": f32[out]}`` 
 INR parameters (hypernetworks, single-INR fitting, checkpoint import) must match it.
 
 Two kinds:
-  * ``relu_pe``: NeRF positional encoding, ReLU hidden layers, linear output (official).
+  * ``relu_pe``: a coordinate encoding (``inrv_jax.encoding.ENCODINGS``: the official NeRF one,
+    or band-limited / integrated ones that stay continuous between samples), ReLU hidden
+    layers, linear output (official).
   * ``siren``: raw coordinates, sine activations ``sin(w0 (W x + b))``, linear output.
 """
 
@@ -20,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrv_jax.encoding import nerf_encode, nerf_encoding_dim
+from inrv_jax.encoding import EncodingSpec, encode
 
 KINDS = ("relu_pe", "siren")
 
@@ -34,6 +36,9 @@ class INRSpec:
       hidden: width of every hidden layer.
       depth: number of hidden (activated) layers; the official INR has 4.
       num_freqs: positional-encoding octaves (relu_pe only).
+      encoding: the coordinate encoding of relu_pe (``inrv_jax.encoding.ENCODINGS``);
+        grid / max_freq / num_features: its training grid (T, H, W), band limit in units of
+        the grid's Nyquist frequency, and random-feature count (``encoding.EncodingSpec``).
       w0: SIREN frequency factor (siren only).
       in_dim / out_dim: coordinate and colour dims.
     """
@@ -43,6 +48,10 @@ class INRSpec:
     depth: int = 4
     num_freqs: int = 10
     w0: float = 30.0
+    encoding: str = "nerf"
+    grid: tuple[int, ...] = ()
+    max_freq: float = 1.0
+    num_features: int = 64
     in_dim: int = 3
     out_dim: int = 3
 
@@ -51,6 +60,7 @@ class INRSpec:
             raise ValueError(f"model.inr.kind must be one of {KINDS}, got {self.kind!r}")
         if self.hidden < 1 or self.depth < 1:
             raise ValueError(f"INR hidden and depth must be >= 1, got {self.hidden}, {self.depth}")
+        self.encoding_spec  # noqa: B018 -- validates the encoding's settings here
 
     @classmethod
     def from_config(cls, cfg) -> INRSpec:
@@ -60,12 +70,26 @@ class INRSpec:
             depth=int(cfg.depth),
             num_freqs=int(cfg.get("num_freqs", 10)),
             w0=float(cfg.get("w0", 30.0)),
+            encoding=str(cfg.get("encoding", "nerf")),
+            grid=tuple(int(n) for n in cfg.get("grid", ())),
+            max_freq=float(cfg.get("max_freq", 1.0)),
+            num_features=int(cfg.get("num_features", 64)),
+        )
+
+    @property
+    def encoding_spec(self) -> EncodingSpec:
+        return EncodingSpec(
+            kind=self.encoding if self.kind == "relu_pe" else "nerf",
+            num_freqs=self.num_freqs,
+            grid=self.grid,
+            max_freq=self.max_freq,
+            num_features=self.num_features,
         )
 
     @property
     def encoded_dim(self) -> int:
         if self.kind == "relu_pe":
-            return nerf_encoding_dim(self.in_dim, self.num_freqs)
+            return self.encoding_spec.dim
         return self.in_dim
 
     @property
@@ -119,18 +143,20 @@ def inr_init(key: jax.Array, spec: INRSpec):
     return tuple(params)
 
 
-def inr_apply(params, coord: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
+def inr_apply(params, coord: jnp.ndarray, spec: INRSpec, footprint=None) -> jnp.ndarray:
     """Evaluate the INR at one coordinate.
 
     Args:
       params: a tree matching ``inr_param_spec(spec)`` (unbatched).
       coord: f32[3], (t, h, w) in [-1, 1].
       spec: the architecture.
+      footprint: f32[3] box width of the sample per axis in coordinate units, for integrated
+        encodings (``encoding.encode``); None: one pixel/frame of the training grid.
 
     Returns:
       f32[3], RGB on the model's [-1, 1] scale (not clipped).
     """
-    x = nerf_encode(coord, spec.num_freqs) if spec.kind == "relu_pe" else coord
+    x = encode(coord, spec.encoding_spec, footprint) if spec.kind == "relu_pe" else coord
     # The encoding is computed in float32 (high octaves need it); the layers run in the
     # params' dtype, so bfloat16 INR params give bfloat16 matmuls on accelerators.
     x = x.astype(params[0]["w"].dtype)
@@ -143,12 +169,14 @@ def inr_apply(params, coord: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
     return (jnp.einsum("i,oi->o", x, last["w"]) + last["b"]).astype(jnp.float32)
 
 
-def render_coords(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
-    """One INR at many coordinates: f32[N, 3] -> f32[N, 3] (vmap over coordinates)."""
-    return jax.vmap(functools.partial(inr_apply, spec=spec), in_axes=(None, 0))(params, coords)
+def render_coords(params, coords: jnp.ndarray, spec: INRSpec, footprint=None) -> jnp.ndarray:
+    """One INR at many coordinates: f32[N, 3] -> f32[N, 3] (vmap over coordinates; one
+    ``footprint`` f32[3] shared by all, see ``inr_apply``)."""
+    apply = functools.partial(inr_apply, spec=spec, footprint=footprint)
+    return jax.vmap(apply, in_axes=(None, 0))(params, coords)
 
 
-def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
+def render_batch(params, coords: jnp.ndarray, spec: INRSpec, footprint=None) -> jnp.ndarray:
     """A batch of INRs at shared coordinates: ``vmap`` over videos of ``render_coords``.
 
     The coordinate axis is not batched over videos, so the positional encoding is
@@ -161,7 +189,8 @@ def render_batch(params, coords: jnp.ndarray, spec: INRSpec) -> jnp.ndarray:
     Returns:
       f32[B, N, 3].
     """
-    return jax.vmap(functools.partial(render_coords, spec=spec), in_axes=(0, None))(params, coords)
+    render = functools.partial(render_coords, spec=spec, footprint=footprint)
+    return jax.vmap(render, in_axes=(0, None))(params, coords)
 
 
 # Rows (videos x coordinates) per chunk of chunked rendering and of the chunked INR gradient
@@ -186,10 +215,10 @@ def coords_per_chunk(batch: int, num_coords: int, rows: int | None = None) -> in
 
 
 def _chunked_coords(coords: jnp.ndarray, chunk: int) -> jnp.ndarray:
-    """f32[N, 3] -> f32[C, chunk, 3], the last chunk zero-padded."""
+    """f32[N, ..., 3] -> f32[C, chunk, ..., 3], the last chunk zero-padded."""
     num_chunks = -(-coords.shape[0] // chunk)
-    padded = jnp.pad(coords, ((0, num_chunks * chunk - coords.shape[0]), (0, 0)))
-    return padded.reshape(num_chunks, chunk, coords.shape[-1])
+    pad = [(0, num_chunks * chunk - coords.shape[0])] + [(0, 0)] * (coords.ndim - 1)
+    return jnp.pad(coords, pad).reshape(num_chunks, chunk, *coords.shape[1:])
 
 
 def render_chunked(
@@ -199,13 +228,15 @@ def render_chunked(
     chunk: int,
     rows: int | None = None,
     remat: bool = False,
+    footprint=None,
 ) -> jnp.ndarray:
     """``render_batch`` in bounded memory: coordinates are processed ``chunk`` at a time.
 
     Peak activation memory is O(B * chunk * hidden) instead of O(B * N * hidden).
     Works under jit (``lax.map`` over chunks; the last chunk is padded and trimmed).
     ``chunk`` is an upper bound: chunks are capped at about ``chunk_rows(rows) / B``
-    coordinates (at least 256), the fastest size on the backend. With ``remat`` the
+    coordinates (at least 256), the fastest size on the backend. ``footprint``: as in
+    ``inr_apply`` (the output grid's pixel size for renders off the training grid). With ``remat`` the
     activations of each chunk are recomputed in the backward pass (for losses that need the
     whole rendering at once, such as LPIPS), so the gradient's memory stays bounded too.
 
@@ -216,8 +247,8 @@ def render_chunked(
     batch = jax.tree.leaves(params)[0].shape[0]
     chunk = min(chunk, coords_per_chunk(batch, n, rows))
     if chunk >= n:
-        return render_batch(params, coords, spec)
-    render = lambda c: render_batch(params, c, spec)  # noqa: E731
+        return render_batch(params, coords, spec, footprint)
+    render = lambda c: render_batch(params, c, spec, footprint)  # noqa: E731
     out = jax.lax.map(jax.checkpoint(render) if remat else render, _chunked_coords(coords, chunk))
     out = jnp.moveaxis(out, 0, 1)  # [B, C, chunk, 3]
     return out.reshape(batch, -1, out.shape[-1])[:, :n]
@@ -233,7 +264,10 @@ def chunked_inr_grad(params, coords, target, spec: INRSpec, per_pixel, chunk: in
 
     Args:
       params: INR tree with leading B.
-      coords: f32[n, 3]; target: f32[B, n, 3].
+      coords: f32[n, 3], or f32[n, K, 3]: K points inside each pixel whose rendered values
+        are averaged before the loss (the pixel is the average over its footprint, so this is
+        the forward model of an area pixel; ``train.supersample``).
+      target: f32[B, n, 3].
       per_pixel: elementwise loss of the difference ``pred - target`` (``losses.PIXEL_LOSSES``).
       chunk: coordinates per chunk.
 
@@ -251,7 +285,9 @@ def chunked_inr_grad(params, coords, target, spec: INRSpec, per_pixel, chunk: in
     scale = 1.0 / (n * target.shape[-1])
 
     def chunk_loss(p, c, t, m):
-        diff = (render_batch(p, c, spec) - t) * m  # [B, chunk, 3]
+        pred = render_batch(p, c.reshape(-1, 3), spec)  # [B, chunk * K, 3]
+        pred = pred.reshape(b, c.shape[0], -1, 3).mean(axis=2)  # [B, chunk, 3]
+        diff = (pred - t) * m  # [B, chunk, 3]
         dist = per_pixel(diff).sum(axis=(1, 2)) * scale  # [B]: this chunk's part of the mean
         return dist.mean(), (dist, jnp.square(diff).sum())
 

@@ -251,13 +251,14 @@ def _downsample(screen: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(screen).resize(size[::-1], Image.Resampling.BOX))
 
 
-def _play(emu, rng, steps, spec, keep_from=None, after_step=None):
+def _play(emu, rng, steps, spec, keep_from=None, after_step=None, screens=None):
     """Plays `steps` random agent steps from the emulator's current state.
 
     Returns uint8 [steps - keep_from, H, W, 3], the kept frames of steps keep_from..steps-1
     ([0, H, W, 3] when keep_from is None), or None when the episode ends, unless `after_step`
     is given: then `after_step(s)` runs after every step s (the trunk resets and snapshots
-    there) and play goes on.
+    there) and play goes on. `screens`: a list that receives, per kept step, the full-size
+    screens uint8 [frame_skip, 210, 160, 3] of all its emulated frames.
     """
     ale, actions, skip = emu.ale, emu.actions, spec.frame_skip
     agent = rng.integers(len(actions), size=steps)
@@ -266,12 +267,17 @@ def _play(emu, rng, steps, spec, keep_from=None, after_step=None):
     action = 0  # index 0 of every minimal action set is NOOP
     for s in range(steps):
         keep = keep_from is not None and s >= keep_from
+        step_screens = []
         for f in range(skip):
             if not sticky[s, f]:
                 action = agent[s]
             ale.act(actions[action])
             if keep and f == skip - 2:
                 before = ale.getScreenRGB()
+            if keep and screens is not None:
+                step_screens.append(ale.getScreenRGB())
+        if keep and screens is not None:
+            screens.append(np.stack(step_screens))
         if keep:
             screen = ale.getScreenRGB()
             if skip > 1:
@@ -321,6 +327,44 @@ def _digests(spec: AtariSpec) -> dict[int, bytes]:
     return {}
 
 
+@functools.cache
+def _accepted(spec: AtariSpec) -> dict[int, int]:
+    """The attempt k that became clip i, for every clip of `spec` rendered in this process."""
+    return {}
+
+
+def _attempt(spec: AtariSpec, i: int, k: int, screens=None):
+    """Attempt k of clip i (see the module docstring): kept frames or None (episode ended)."""
+    emu = _emulator(game_of(spec, i))
+    starts = _starts(game_of(spec, i), spec.seed, spec.frame_skip, spec.repeat_action_probability)
+    rng = np.random.default_rng([spec.seed, i, k])
+    start = starts[int(rng.integers(len(starts)))]
+    warm = int(rng.integers(spec.warmup[0], spec.warmup[1] + 1))
+    with emu.lock:
+        emu.ale.restoreState(start)
+        return _play(emu, rng, warm + spec.length, spec, keep_from=warm, screens=screens)
+
+
+def render_views(spec: AtariSpec, i: int, size: tuple[int, int], half: bool = False) -> np.ndarray:
+    """Clip i replayed as ground truth off its training grid: the same emulated frames
+    area-averaged (PIL BOX) to another ``size``, or with ``half`` the frames half-way between
+    its kept frames (frame k + 1/2: the max of the first two emulated frames of agent step
+    k + 1, as a kept frame is the max of the last two of its step). Needs frame_skip >= 4 for
+    ``half``. Returns uint8 [length, H, W, 3] or, with ``half``, [length - 1, H, W, 3].
+    """
+    if half and spec.frame_skip < 4:
+        raise ValueError(f"half-way frames need frame_skip >= 4, got {spec.frame_skip}")
+    if i not in _accepted(spec):
+        render_clip(spec, i)
+    screens: list = []
+    _attempt(spec, i, _accepted(spec)[i], screens)
+    if half:
+        pairs = [np.maximum(s[0], s[1]) for s in screens[1:]]
+    else:
+        pairs = [np.maximum(s[-2], s[-1]) if len(s) > 1 else s[-1] for s in screens]
+    return np.stack([_downsample(p, size) for p in pairs])
+
+
 def render_clip(spec: AtariSpec, i: int) -> np.ndarray:
     """Clip i: uint8 [length, H, W, 3], the first acceptable attempt (see the module docstring).
 
@@ -333,20 +377,14 @@ def render_clip(spec: AtariSpec, i: int) -> np.ndarray:
         if j not in digests:
             render_clip(spec, j)  # ascending, so each of these finds its own earlier clips
     earlier = {digests[j] for j in range(i % len(spec.games), i, len(spec.games))}
-    emu = _emulator(game)
-    starts = _starts(game, spec.seed, spec.frame_skip, spec.repeat_action_probability)
     for k in range(MAX_ATTEMPTS):
-        rng = np.random.default_rng([spec.seed, i, k])
-        start = starts[int(rng.integers(len(starts)))]
-        warm = int(rng.integers(spec.warmup[0], spec.warmup[1] + 1))
-        with emu.lock:
-            emu.ale.restoreState(start)
-            frames = _play(emu, rng, warm + spec.length, spec, keep_from=warm)
+        frames = _attempt(spec, i, k)
         if frames is None or not moves(frames):
             continue
         digest = hashlib.sha256(frames.tobytes()).digest()
         if digest not in earlier:
             digests[i] = digest
+            _accepted(spec)[i] = k
             return frames
     raise DataError(
         clip_path(spec, i),

@@ -126,8 +126,18 @@ def _bounce(start: float, velocity: float, lo: float, hi: float, t: np.ndarray) 
     return lo + np.where(u > span, 2 * span - u, u)
 
 
-def render_shapes(shapes: list[dict], length: int, size: tuple[int, int]) -> np.ndarray:
-    """Renders one shapes video. Returns uint8 [length, H, W, 3]."""
+def render_shapes(shapes: list[dict], length: int, size: tuple[int, int], times=None) -> np.ndarray:
+    """Renders one shapes video at any size and any moments: the analytic ground truth.
+
+    Args:
+      shapes: one video's factors (``shapes_factors``).
+      length: frames; size: (H, W). Every pixel is the average of 4x4 point samples.
+      times: optional frame times f[length] in frame units (fractional: moments between
+        frames); default 0, 1, …, length - 1.
+
+    Returns:
+      uint8 [length, H, W, 3].
+    """
     height, width = size
     ss = SUPERSAMPLE
     side = min(height, width)
@@ -135,7 +145,9 @@ def render_shapes(shapes: list[dict], length: int, size: tuple[int, int]) -> np.
     ys = (np.arange(height * ss) + 0.5) / (ss * side)
     xs = (np.arange(width * ss) + 0.5) / (ss * side)
     yy, xx = ys[:, None], xs[None, :]
-    t = np.arange(length, dtype=np.float64)
+    t = np.arange(length, dtype=np.float64) if times is None else np.asarray(times, np.float64)
+    if t.shape != (length,):
+        raise ValueError(f"times must have shape ({length},), got {t.shape}")
     canvas = np.zeros((length, height * ss, width * ss, 3), np.float32)
     for s in shapes:
         r = s["radius"]
@@ -363,3 +375,48 @@ def make_clips(name: str, prep: Preprocess, options: ClipOptions) -> list[Clip]:
     return DATASETS[name](
         prep, length=length, num_videos=options.num_videos, seed=options.seed, **extra
     )
+
+
+# --------------------------------------------------------------------- ground truth off the grid
+def _shapes_truth(options: ClipOptions, index: int, size, times) -> np.ndarray:
+    extra = dict(options.builtin)
+    extra.pop("length", None)
+    num = options.num_videos or DEFAULT_NUM_VIDEOS
+    factors = shapes_factors(num, options.seed, **extra)[index]
+    return render_shapes(factors, len(times), size, times)
+
+
+def _atari_truth(options: ClipOptions, index: int, size, times) -> np.ndarray:
+    extra = dict(options.builtin)
+    length = int(extra.pop("length", None) or options.span)
+    # The training size decides which attempt became the clip (`atari.render_clip`); the same
+    # emulated frames are then area-averaged to `size`.
+    spec = atari.AtariSpec.from_options(
+        length=length, size=options.size, seed=options.seed, **extra
+    )
+    times = np.asarray(times, np.float64)
+    if np.array_equal(times, np.arange(length)):
+        return atari.render_views(spec, index, size)
+    if np.array_equal(times, np.arange(length - 1) + 0.5):
+        return atari.render_views(spec, index, size, half=True)
+    raise ValueError("atari has ground truth at the frames 0..T-1 and half-way between them only")
+
+
+# name -> truth(options, index, size, times) -> uint8 [len(times), H, W, 3]; the datasets that
+# can render a clip at any size and any moment (benchmarks/continuity.py).
+OFF_GRID_TRUTH = {"shapes": _shapes_truth, "atari": _atari_truth}
+
+
+def off_grid_truth(name: str, options: ClipOptions, index: int, size, times) -> np.ndarray:
+    """Clip ``index`` of built-in ``name`` rendered at ``size`` (H, W) and at frame ``times``
+    (frame units, fractional allowed; 0 is the clip's first frame), as the data would have
+    been made at that size and moment. Returns uint8 [len(times), H, W, 3].
+
+    Raises ValueError for a dataset with no such renderer (``OFF_GRID_TRUTH``).
+    """
+    if name not in OFF_GRID_TRUTH:
+        raise ValueError(
+            f"no ground truth off the training grid for {name!r}; datasets with one: "
+            f"{sorted(OFF_GRID_TRUTH)}"
+        )
+    return OFF_GRID_TRUTH[name](options, index, (int(size[0]), int(size[1])), np.asarray(times))

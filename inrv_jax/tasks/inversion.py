@@ -30,7 +30,7 @@ import optax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from inrv_jax.coords import make_grid
+from inrv_jax.coords import make_grid, output_grid
 from inrv_jax.inr import render_coords
 from inrv_jax.sharding import make_mesh
 
@@ -63,13 +63,16 @@ class Observations:
         return Observations(c, self.targets[start:stop], self.weights[start:stop])
 
 
-def observe(videos, weights, times=None) -> Observations:
+def observe(videos, weights, times=None, full_shape=None) -> Observations:
     """Observations of videos on their own grid under per-pixel weights.
 
     Args:
       videos: f32[B, T, H, W, 3] in [-1, 1].
       weights: f32[T, H, W] (one mask for all videos) or f32[B, T, H, W].
       times: optional frame times f32[T] (default: the official grid).
+      full_shape: (T, H', W') of the grid the videos are a resized view of (super-resolution's
+        low grid): pixels sit at their true positions in it (``coords.output_grid``); None:
+        the videos' own grid.
 
     Returns:
       Observations with coordinates shared when every video has the same mask; only the
@@ -77,7 +80,10 @@ def observe(videos, weights, times=None) -> Observations:
     """
     videos = np.asarray(videos, np.float32)
     b, t, h, w, _ = videos.shape
-    grid = make_grid(t, h, w, times)  # [N, 3]
+    if full_shape is None:
+        grid = make_grid(t, h, w, times)  # [N, 3]
+    else:
+        grid = output_grid((t, h, w), (t, *tuple(full_shape)[1:]), times)[0]
     flat = videos.reshape(b, t * h * w, 3)
     weights = np.asarray(weights, np.float32)
     if weights.shape == (t, h, w):

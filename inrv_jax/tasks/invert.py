@@ -98,7 +98,8 @@ def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
     masked = np.where(seen[..., None], videos, 0.0).astype(np.float32)
     full = np.broadcast_to(weights, seen.shape)
     if spec.unobserved == "every":  # another grid: no pixel of the videos' own is observed
-        return Prepared(observe(masked, weights), upsample_nearest(masked, (h, w)),
+        return Prepared(observe(masked, weights, full_shape=(t, h, w)),
+                        upsample_nearest(masked, (h, w)),
                         np.ones((b, t, h, w), bool), masked, full)  # fmt: skip
     return Prepared(observe(masked, weights), masked, ~seen, masked, full)
 

@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from inrv_jax.checkpoint import CheckpointStore, make_meta, tree_bytes
+from inrv_jax.config import resolve
 from inrv_jax.coords import make_grid, num_sampled
 from inrv_jax.data import VideoSource, make_loader, source_from_config
 from inrv_jax.errors import ConfigError, UserError
@@ -127,8 +128,10 @@ def initial_state(store, init_fn, key, mesh, rules, source, tx, init_state=None,
 
 
 def build_run(config, workdir, init_state: InitState | None = None) -> Run:
-    """Build every part of a run in ``workdir`` (see the module docstring)."""
+    """Build every part of a run in ``workdir`` (see the module docstring). Fills the config's
+    derived keys in place (``config.resolve``), so they are saved with every checkpoint."""
     workdir = pathlib.Path(workdir)
+    resolve(config)
     source = open_training_source(config.data, workdir)
     video_shape = (int(config.data.frames), *(int(s) for s in config.data.size))
     mesh = make_mesh(config.mesh)

@@ -25,6 +25,7 @@ import optax
 
 from inrv_jax.coords import num_sampled, sample_indices
 from inrv_jax.encoder import compact_mask_bank
+from inrv_jax.encoding import grid_footprint
 from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, render_chunked
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
 from inrv_jax.model import ModelFns
@@ -42,6 +43,10 @@ class StepSettings:
       remat, remat_chunk: rematerialised rendering in chunks of ``train.render_chunk``
         coordinates (the LPIPS path only: it needs whole frames).
       chunk_rows: rows per chunk of the chunked INR gradient (0: the backend's default).
+      jitter: f32[3] width of the uniform jitter of every training coordinate per axis (t, h,
+        w) in coordinate units (``train.coord_jitter`` x the grid spacing; 0: on the grid).
+      supersample: K points drawn inside each pixel's jitter box whose rendered mean is the
+        pixel's prediction (``train.supersample``; 1: one point, the pixel value is its target).
     """
 
     video_shape: tuple[int, int, int]
@@ -52,6 +57,8 @@ class StepSettings:
     remat: bool
     remat_chunk: int
     chunk_rows: int
+    jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    supersample: int = 1
 
     @classmethod
     def from_config(cls, config, video_shape) -> StepSettings:
@@ -66,6 +73,15 @@ class StepSettings:
             remat=bool(config.train.remat),
             remat_chunk=int(config.train.render_chunk),
             chunk_rows=int(config.train.get("chunk_rows", 0)),
+            jitter=tuple(
+                float(j) * float(d)
+                for j, d in zip(
+                    config.train.get("coord_jitter", (0.0, 0.0, 0.0)),
+                    grid_footprint(video_shape),
+                    strict=True,
+                )
+            ),
+            supersample=int(config.train.get("supersample", 1)),
         )
 
     @property
@@ -191,7 +207,7 @@ def _chunked_grads(s: StepSettings, model: ModelFns, joint, params, batch, coord
 
     (inr_params, side), front_vjp, metrics = jax.vjp(front, params, has_aux=True)
     coords, target = _targets(s, batch, coords, idx)
-    chunk = coords_per_chunk(b, s.num_sampled, s.chunk_rows)
+    chunk = coords_per_chunk(b * s.supersample, s.num_sampled, s.chunk_rows)
     per_pixel = pixel_loss(s.distance)
     if joint is None:
         dist, mse, g_inr = chunked_inr_grad(
@@ -285,6 +301,11 @@ def make_train_step(
         if joint is not None:  # a fresh mask per clip and step
             mask = joint.draw(jax.random.fold_in(k_idx, 1), batch["index"].shape[0])
             batch = {**batch, "mask": mask}
+        if any(s.jitter):  # off-grid supervision: fresh points inside every pixel's box
+            shape = (coords.shape[0], s.supersample, 3)
+            u = jax.random.uniform(jax.random.fold_in(k_idx, 2), shape, coords.dtype)
+            coords = coords[:, None] + (u - 0.5) * jnp.asarray(s.jitter, coords.dtype)
+            coords = coords[:, 0] if s.supersample == 1 else coords  # [N, 3] or [N, K, 3]
         grads, metrics = grad_fn(state.params, batch, coords, idx, k_model)
         return _guarded_update(tx, state, grads, metrics), metrics
 

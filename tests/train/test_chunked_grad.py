@@ -138,3 +138,54 @@ def test_render_batch_equals_vmap_of_inr_apply(kind, batch):
     np.testing.assert_allclose(
         render_coords(one, coords, spec), ref(params, coords)[0], rtol=1e-5, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("supersample", [1, 3])
+def test_off_grid_step_has_the_gradient_of_the_written_loss(supersample):
+    """``train.coord_jitter`` moves every coordinate inside its pixel's box and
+    ``train.supersample`` averages K such points per pixel before the loss: the step's update is
+    jax.grad of exactly that loss, with the step's own draws."""
+    import optax
+
+    from inrv_jax.coords import sample_indices
+    from inrv_jax.encoding import grid_footprint
+    from inrv_jax.model import make_model
+    from inrv_jax.state import TrainState
+    from inrv_jax.train.step import make_train_step
+
+    from helpers import blob_videos, tiny_config
+
+    t, h, w = 4, 8, 8
+    jitter = (1.0, 0.5, 1.0)
+    c = tiny_config(**{
+        "model.inr.encoding": "bandlimited", "model.inr.grid": (t, h, w),
+        "train.sample_frac": 0.5, "train.coord_jitter": jitter,
+        "train.supersample": supersample,
+    })  # fmt: skip
+    model = make_model(c.model, 4)
+    params = model.init(jax.random.key(0))
+    tx = optax.sgd(1.0)
+    step = jax.jit(make_train_step(model, tx, c, (t, h, w)))
+    videos = jnp.asarray(blob_videos(2, t, h, w))
+    batch = {"index": jnp.array([0, 2], jnp.int32), "video": videos}
+    coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(5)
+    new, metrics = step(TrainState.create(params, tx), batch, coords, key)
+
+    k_idx, k_model = jax.random.split(jax.random.fold_in(key, 0))
+    idx = sample_indices(k_idx, t * h * w, t * h * w // 2)
+    u = jax.random.uniform(jax.random.fold_in(k_idx, 2), (t * h * w, supersample, 3))
+    box = jnp.asarray(jitter) * grid_footprint((t, h, w))
+    points = (coords[:, None] + (u - 0.5) * box)[idx]  # [n, K, 3]
+    assert float(jnp.abs(points - coords[idx][:, None]).max()) <= float(box.max()) / 2 + 1e-6
+
+    def loss(p):
+        z, _ = model.latents(p, batch["index"], train=True)
+        pred = render_batch(model.hyper(p, z), points.reshape(-1, 3), model.inr_spec)
+        pred = pred.reshape(2, idx.shape[0], supersample, 3).mean(axis=2)
+        return jnp.square(pred - videos.reshape(2, -1, 3)[:, idx]).mean()
+
+    ref_loss, ref_grad = jax.value_and_grad(loss)(params)
+    np.testing.assert_allclose(metrics["train/loss"], ref_loss, rtol=1e-5)
+    got = jax.tree.map(lambda a, b: a - b, params, new.params)
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(ref_grad), strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=1e-6)
