@@ -32,6 +32,7 @@ import json
 import os
 import pathlib
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -152,6 +153,7 @@ def run_variant(args, name: str, work: pathlib.Path) -> dict:
     overrides = VARIANTS[name] + list(args.set) + ["train.progress=false"]
     config = load_config(args.config, overrides)
     workdir = work / name
+    shutil.rmtree(workdir, ignore_errors=True)  # always a fresh run (an old one would resume)
     start = time.perf_counter()
     summary = train_and_evaluate(config, workdir)
     seconds = time.perf_counter() - start
