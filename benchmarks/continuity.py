@@ -3,6 +3,7 @@
     python benchmarks/continuity.py                 # configs/shapes.py, every variant (~8 min)
     python benchmarks/continuity.py --quick         # rehearsal: the small config, seconds
     python benchmarks/continuity.py --variants nerf,ipe_jitter --set train.steps=300
+    python benchmarks/continuity.py --render docs/continuity/continuity.json   # md from the record
 
 Protocol (written with the numbers into ``OUT/continuity.json``):
 
@@ -190,13 +191,15 @@ def run_variant(args, name: str, work: pathlib.Path) -> dict:
 
 
 def markdown(record: dict) -> str:
+    """The record's table and protocol line (README and ``OUT/continuity.md`` paste this)."""
     p = record["protocol"]
+    config = p["config"].removeprefix(str(ROOT) + os.sep)
     lines = [
         f"`{record['command']}` — commit {record['commit']}, {record['date']}, "
         f"{record['machine']['cpu']} ({record['machine']['cores']} cores, "
         f"{record['machine']['accelerator']}, load {record['machine']['load_1min']:.2f}).",
         "",
-        f"`{p['config']}`: PSNR (dB) over the first {record['clips']} of its "
+        f"`{config}`: PSNR (dB) over the first {record['clips']} of its "
         f"{record['train_clips']} training clips ('all clips': the trainer's mean and worst over "
         f"all); {p['scale']}x space at the true pixel positions, half-frames at the moments "
         "half-way between training frames; every variant trains the same steps; 'train s': the "
@@ -219,8 +222,9 @@ def markdown(record: dict) -> str:
 
 
 def picture(record: dict, work: pathlib.Path, out: pathlib.Path, config, scale: int) -> None:
-    """Frame 3 of clip 0: the training frame (nearest), bicubic, INR-V of the first and last
-    variants, the truth; all at ``scale`` x."""
+    """Frame 3 of clip 0: the training frame (nearest), bicubic, INR-V of the first variant
+    (nerf, before) and of the recipe's own encoding (after; else the last variant), the truth;
+    all at ``scale`` x."""
     from PIL import Image, ImageDraw
 
     from inrv_jax.pixels import to_uint8
@@ -230,7 +234,8 @@ def picture(record: dict, work: pathlib.Path, out: pathlib.Path, config, scale: 
     f = min(3, videos.shape[1] - 1)
     near = np.repeat(np.repeat(videos[0, f], scale, 0), scale, 1)
     panels = [("training 32x32", near), ("bicubic", upsample(videos, scale, "bicubic")[0, f])]
-    for row in (record["rows"][0], record["rows"][-1]):
+    own = [r for r in record["rows"] if r["variant"] == config.model.inr.get("encoding")]
+    for row in (record["rows"][0], (own or record["rows"])[-1]):
         render = np.load(work / row["variant"] / "render_up_clip0.npy")
         panels.append((f"INR-V {row['variant']}", render[f]))
     panels.append(("truth", truth_up[0, f]))
@@ -267,14 +272,23 @@ def parse_args(argv=None):
     return args
 
 
+def render_record(path: str) -> None:
+    """Rewrite ``continuity.md`` beside the record ``path`` from the record alone."""
+    record = json.loads(pathlib.Path(path).read_text())
+    pathlib.Path(path).with_suffix(".md").write_text(markdown(record))
+
+
 def main(argv=None) -> dict:
     from inrv_jax.config import load_config
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--render"]:  # python benchmarks/continuity.py --render OUT/continuity.json
+        return render_record(argv[1])
     args = parse_args(argv)
     work, out = pathlib.Path(args.work), pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     record = {
-        "command": " ".join(["python", "benchmarks/continuity.py", *(argv or sys.argv[1:])]),
+        "command": " ".join(["python", "benchmarks/continuity.py", *argv]),
         "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),

@@ -17,6 +17,11 @@ recipe updates a code every 64 steps and this one every 8 (+6.2 dB at equal seco
 lever found); wider batches cost more hypernetwork time than they gain (128 x 1/32: -0.0 dB, 256
 x 1/64: -2.0 dB at 150 s).
 
+Since 2026-12-04 the variant uses the `harmonics` coordinate encoding (continuous between pixels
+and frames): 35.71 dB (worst 29.61) on the 512 clips in a 253 s training call, vs 35.38 (28.09) in
+249 s for the official encoding on the same machine (docs/continuity/atari). The numbers below
+are the official encoding's, measured on an older, ~2.4x slower 2-core machine.
+
 `inrv train --config configs/atari.py:wide_batch` on the 2-core CPU: 9 min 56 s wall-clock for
 the whole command (data, compilation, 3,050 steps, final evaluation), the 512 training clips
 reconstruct at 35.32 dB mean, worst clip 28.06 dB (one run; 4 s inside 10 minutes, so a busier

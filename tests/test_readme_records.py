@@ -1,0 +1,31 @@
+"""README's continuity tables are generated from their recorded runs (command, commit, date,
+machine, protocol): a table typed by hand, or a record re-run without updating README, fails here."""
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RECORDS = ("docs/continuity/continuity.json", "docs/continuity/atari/continuity.json")
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("continuity", ROOT / "benchmarks/continuity.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_readme_table_is_what_the_record_renders(record):
+    data = json.loads((ROOT / record).read_text())
+    for key in ("command", "commit", "date", "machine", "protocol"):
+        assert data[key], f"{record} has no {key}"
+    rendered = _benchmark().markdown(data)
+    readme = (ROOT / "README.md").read_text()
+    missing = [line for line in rendered.splitlines() if line not in readme]
+    assert not missing, f"README differs from {record}; paste {record[:-5]}.md: {missing}"
+    # The page beside the record is the record's own rendering too.
+    assert (ROOT / record.replace(".json", ".md")).read_text() == rendered
