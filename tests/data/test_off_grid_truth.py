@@ -44,7 +44,9 @@ def test_atari_truth_replays_the_same_emulator_frames():
     source = open_source("atari", opts)
     for i in range(3):
         clip = source.load(i)
-        np.testing.assert_array_equal(off_grid_truth("atari", opts, i, (16, 16), np.arange(4)), clip)
+        np.testing.assert_array_equal(
+            off_grid_truth("atari", opts, i, (16, 16), np.arange(4)), clip
+        )
         big = off_grid_truth("atari", opts, i, (64, 64), np.arange(4))
         pooled = big.astype(np.float64).reshape(4, 16, 4, 16, 4, 3).mean(axis=(2, 4))
         assert np.abs(pooled - clip).mean() < 3.0  # area resizes of one screen (measured <= 1.4)
