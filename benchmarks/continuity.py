@@ -93,6 +93,11 @@ COLUMNS = (
 )
 
 
+def config_path(config: str) -> str:
+    """``configs/NAME.py[:variant]`` relative to the checkout (absolute paths pass through)."""
+    return config if os.path.isabs(config) else str(ROOT / config)
+
+
 def machine() -> dict:
     """Where the numbers were measured: CPU model, cores, load, accelerator, versions."""
     import jax
@@ -152,7 +157,7 @@ def run_variant(args, name: str, work: pathlib.Path) -> dict:
     from inrv_jax.train.loop import train_and_evaluate
 
     overrides = VARIANTS[name] + list(args.set) + ["train.progress=false"]
-    config = load_config(args.config, overrides)
+    config = load_config(config_path(args.config), overrides)
     workdir = work / name
     shutil.rmtree(workdir, ignore_errors=True)  # always a fresh run (an old one would resume)
     start = time.perf_counter()
@@ -193,7 +198,9 @@ def run_variant(args, name: str, work: pathlib.Path) -> dict:
 def markdown(record: dict) -> str:
     """The record's table and protocol line (README and ``OUT/continuity.md`` paste this)."""
     p = record["protocol"]
-    config = p["config"].removeprefix(str(ROOT) + os.sep)
+    config = p["config"]
+    if "configs/" in config:  # a record names its config relative to the checkout
+        config = config[config.index("configs/") :]
     lines = [
         f"`{record['command']}` — commit {record['commit']}, {record['date']}, "
         f"{record['machine']['cpu']} ({record['machine']['cores']} cores, "
@@ -250,7 +257,7 @@ def picture(record: dict, work: pathlib.Path, out: pathlib.Path, config, scale: 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(ROOT / "configs/shapes.py"))
+    parser.add_argument("--config", default="configs/shapes.py", help="relative to the checkout")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument(
@@ -302,7 +309,7 @@ def main(argv=None) -> dict:
         (out / "continuity.json").write_text(json.dumps(record, indent=1))
         (out / "continuity.md").write_text(markdown(record))
         print(markdown(record), flush=True)
-    picture(record, work, out, load_config(args.config), args.scale)
+    picture(record, work, out, load_config(config_path(args.config)), args.scale)
     return record
 
 
