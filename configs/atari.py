@@ -1,8 +1,8 @@
 """Atari 2600 clips played by a seeded random policy (built-in `atari`, ROMs inside ale-py).
 
 Many visually different games: 512 clips of 8 frames at 32x32 from the 16 default games of
-`inrv_jax.data.atari` (frame skip 4, sticky actions 0.25), with the fast recipe of
-configs/shapes.py: INR 64 wide, hypernetwork 128, L2 on half of the pixels per step, Adam 1e-3
+`inrv_jax.data.atari` (frame skip 4, sticky actions 0.25), with the fast recipe
+(`config.fast_recipe`) and the `harmonics` coordinate encoding: INR 64 wide, hypernetwork 128, L2 on half of the pixels per step, Adam 1e-3
 with a cosine schedule, batch 8. Scale with `--config.data.num_videos=4096`; hold games out with
 `--config.data.builtin.holdout_games=pong,skiing` (then `data.builtin.split=heldout_games` gives
 only their clips, e.g. to invert unseen games). Needs `pip install 'ale-py>=0.10.2,!=0.11.*,<0.13'`.
@@ -17,8 +17,8 @@ recipe updates a code every 64 steps and this one every 8 (+6.2 dB at equal seco
 lever found); wider batches cost more hypernetwork time than they gain (128 x 1/32: -0.0 dB, 256
 x 1/64: -2.0 dB at 150 s).
 
-Since 2026-12-04 the variant uses the `harmonics` coordinate encoding (continuous between pixels
-and frames): 35.71 dB (worst 29.61) on the 512 clips in a 253 s training call, vs 35.38 (28.09) in
+Since 2026-12-04 both recipes use the `harmonics` coordinate encoding (continuous between pixels
+and frames); this variant: 35.71 dB (worst 29.61) on the 512 clips in a 253 s training call, vs 35.38 (28.09) in
 249 s for the official encoding on the same machine (docs/continuity/atari). The numbers below
 are the official encoding's, measured on an older, ~2.4x slower 2-core machine.
 
@@ -55,6 +55,11 @@ def get_config(variant=None):
     c.data.builtin.repeat_action_probability = 0.25
     c.data.builtin.warmup = (0, 16)
     fast_recipe(c)
+    # The Fourier basis under the grid's Nyquist frequency: on these pixel-art frames it fits as
+    # well as nerf on the grid (fast recipe 27.62 vs 27.61 dB, wide_batch 35.71 vs 35.38) and is
+    # continuous between pixels and frames; the octave-only band-limited encoding of the fast
+    # recipe fits 0.6-0.7 dB worse (docs/continuity/atari, docs/continuity/atari_fast).
+    c.model.inr.encoding = "harmonics"
     c.train.steps = 2000
     c.train.log_every = 25
     c.train.eval_every = 500
@@ -63,10 +68,6 @@ def get_config(variant=None):
     if variant == "small":
         small_variant(c)
     elif variant == "wide_batch":
-        # The Fourier basis under the grid's Nyquist frequency: on these pixel-art frames it
-        # fits 0.3 dB better than nerf on the grid and is continuous between pixels and frames;
-        # the octave-only band-limited encoding fits 0.6 dB worse (docs/continuity/atari).
-        c.model.inr.encoding = "harmonics"
         c.train.batch_size = 64
         c.train.sample_frac = 1 / 16
         c.train.chunk_rows = 32768

@@ -29,3 +29,12 @@ def test_readme_table_is_what_the_record_renders(record):
     assert not missing, f"README differs from {record}; paste {record[:-5]}.md: {missing}"
     # The page beside the record is the record's own rendering too.
     assert (ROOT / record.replace(".json", ".md")).read_text() == rendered
+
+
+@pytest.mark.parametrize(
+    "record",
+    sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("docs/continuity/**/continuity.json")),
+)
+def test_every_continuity_page_is_its_records_rendering(record):
+    data = json.loads((ROOT / record).read_text())
+    assert (ROOT / record.replace(".json", ".md")).read_text() == _benchmark().markdown(data)
