@@ -115,7 +115,7 @@ def _manifest(kept: list[int], data_list, video_shape, ckpt_path: pathlib.Path, 
 
 
 def _config(arch: OfficialArchitecture, num_videos: int, video_shape, data_list):
-    from inrv_jax.config import base_config, validate
+    from inrv_jax.config import base_config, resolve, validate
 
     c = base_config()
     c.data.spec = os.path.abspath(data_list) if data_list else "official"
@@ -132,6 +132,7 @@ def _config(arch: OfficialArchitecture, num_videos: int, video_shape, data_list)
     c.model.hypernet.hidden = arch.head_hidden
     c.model.hypernet.depth = arch.head_depth
     c.model.conditioning.kind = "off"
+    resolve(c)  # model.inr.grid = the training grid: renders at other sizes at the true positions
     validate(c)
     return c
 
