@@ -20,34 +20,10 @@ import pathlib
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
 
 import continuity  # noqa: E402  (benchmarks/continuity.py: commit, machine)
 import latent_space as ls  # noqa: E402  (benchmarks/latent_space.py: the held-out protocol)
-
-
-def episodes(train_cfg, num: int) -> tuple[np.ndarray, list[int]]:
-    """The first ``num`` clips of data seed 1 sharing no frame with a training clip, f32 in
-    [-1, 1], and the candidate indices skipped."""
-    from inrv_jax.data import source_from_config
-    from inrv_jax.pixels import to_unit_range
-
-    train_source = source_from_config(train_cfg)
-    seen = {ls._digest(f) for i in range(train_cfg.num_videos) for f in train_source.load(i)}
-    cfg = train_cfg.copy_and_resolve_references()
-    cfg.seed, cfg.num_videos = ls.HELDOUT_DATA_SEED, ls.HELDOUT_CANDIDATES * num
-    source, clips, skipped = source_from_config(cfg), [], []
-    for i in range(cfg.num_videos):
-        clip = source.load(i)
-        if any(ls._digest(f) in seen for f in clip):
-            skipped.append(i)
-        else:
-            clips.append(clip)
-        if len(clips) == num:
-            return to_unit_range(np.stack(clips)), skipped
-    raise SystemExit(f"only {len(clips)} held-out clips share no frame with the training clips")
 
 
 def main(argv=None) -> dict:
@@ -56,7 +32,7 @@ def main(argv=None) -> dict:
     argv = sys.argv[1:] if argv is None else argv
     workdirs, out = argv[:-1], pathlib.Path(argv[-1])
     args = ls.parse_args(["--sizes", "512"])
-    clips, skipped = episodes(load_trained(workdirs[0]).config.data, args.heldout)
+    clips, skipped = ls.heldout_episodes(args, load_trained(workdirs[0]).config)
     record = {
         "command": " ".join(["python", "benchmarks/continuity_heldout.py", *argv]),
         "commit": continuity.commit(),

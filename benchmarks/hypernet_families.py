@@ -89,27 +89,6 @@ def curve(workdir: pathlib.Path) -> list[dict]:
     return out
 
 
-def heldout_episodes(args, train_cfg) -> tuple[np.ndarray, list[int]]:
-    """f32[K, T, H, W, 3] in [-1, 1]: data seed 1's first clips sharing no training frame."""
-    from inrv_jax.data import source_from_config
-    from inrv_jax.pixels import to_unit_range
-
-    train_source = source_from_config(train_cfg.data)
-    seen = {ls._digest(f) for i in range(len(train_source)) for f in train_source.load(i)}
-    cfg = train_cfg.data.copy_and_resolve_references()
-    cfg.seed, cfg.num_videos = ls.HELDOUT_DATA_SEED, ls.HELDOUT_CANDIDATES * args.heldout
-    source, clips, skipped = source_from_config(cfg), [], []
-    for i in range(cfg.num_videos):
-        clip = source.load(i)
-        if any(ls._digest(f) in seen for f in clip):
-            skipped.append(i)
-        else:
-            clips.append(clip)
-        if len(clips) == args.heldout:
-            break
-    return to_unit_range(np.stack(clips)), skipped
-
-
 def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) -> dict:
     import jax
 
@@ -268,7 +247,9 @@ def main(argv=None) -> dict:
         heldout = None
         if args.data == "atari" and args.heldout > 0:
             cfg = make_config(args, n, FAMILIES[0], args.widths[0], 1)
-            heldout, record.setdefault("heldout_skipped", {})[str(n)] = heldout_episodes(args, cfg)
+            heldout, record.setdefault("heldout_skipped", {})[str(n)] = ls.heldout_episodes(
+                args, cfg
+            )
         for family in args.families:
             for width in args.widths:
                 record["runs"].append(run_one(args, n, family, width, work, heldout))

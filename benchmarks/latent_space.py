@@ -139,6 +139,27 @@ def heldout_sets(args) -> tuple[dict[str, np.ndarray], dict]:
     return sets, skipped
 
 
+def heldout_episodes(args, train_cfg) -> tuple[np.ndarray, list[int]]:
+    """f32[K, T, H, W, 3] in [-1, 1]: data seed 1's first clips sharing no training frame."""
+    from inrv_jax.data import source_from_config
+    from inrv_jax.pixels import to_unit_range
+
+    train_source = source_from_config(train_cfg.data)
+    seen = {_digest(f) for i in range(len(train_source)) for f in train_source.load(i)}
+    cfg = train_cfg.data.copy_and_resolve_references()
+    cfg.seed, cfg.num_videos = HELDOUT_DATA_SEED, HELDOUT_CANDIDATES * args.heldout
+    source, clips, skipped = source_from_config(cfg), [], []
+    for i in range(cfg.num_videos):
+        clip = source.load(i)
+        if any(_digest(f) in seen for f in clip):
+            skipped.append(i)
+        else:
+            clips.append(clip)
+        if len(clips) == args.heldout:
+            break
+    return to_unit_range(np.stack(clips)), skipped
+
+
 def _digest(frame: np.ndarray) -> bytes:
     return hashlib.sha256(np.ascontiguousarray(frame).tobytes()).digest()
 
