@@ -177,11 +177,6 @@ def encode(x: jnp.ndarray, spec: EncodingSpec, footprint: jnp.ndarray | None = N
     return jnp.concatenate([x, sincos.reshape(*sincos.shape[:-2], -1)], axis=-1)
 
 
-def nerf_encoding_dim(in_dim: int, num_freqs: int) -> int:
-    """Width of the NeRF encoding: the input plus a sin and cos per axis and frequency."""
-    return in_dim * (1 + 2 * num_freqs)
-
-
 def nerf_encode(x: jnp.ndarray, num_freqs: int = 10) -> jnp.ndarray:
     """NeRF positional encoding in the official INR-V order.
 
