@@ -64,6 +64,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "atari.py"
 HELDOUT_DATA_SEED = 1  # training runs use data seed 0
 HELDOUT_CANDIDATES = 2  # held-out clips drawn per clip kept (some share a frame with training)
+# configs/atari.py:wide_batch: 3,050 steps of 64 clips over 512 clips.
+UPDATES_PER_CLIP = 3050 * 64 / 512
 
 
 def _load() -> float:
@@ -71,11 +73,20 @@ def _load() -> float:
 
 
 # ------------------------------------------------------------------------------------ config
+def run_steps(args, num_videos: int) -> int:
+    """Training steps of the run on ``num_videos`` clips: ``--steps``, or ``--updates-per-clip``
+    gradient updates of every clip's latent on average (steps x batch / N)."""
+    if args.steps:
+        return args.steps
+    batch = int(make_config(args, num_videos, 1).train.batch_size)
+    return max(1, round(args.updates_per_clip * num_videos / batch))
+
+
 def make_config(args, num_videos: int, steps: int, **overrides):
     """configs/atari.py at the benchmark's clip size, ``num_videos`` clips, ``steps`` steps."""
     from inrv_jax.config import load_config
 
-    c = load_config(str(CONFIG))
+    c = load_config(f"{CONFIG}:{args.recipe}" if getattr(args, "recipe", None) else str(CONFIG))
     c.data.frames = args.frames
     c.data.size = (args.size, args.size)
     c.data.num_videos = num_videos
@@ -428,8 +439,19 @@ def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
 # --------------------------------------------------------------------------------------- main
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="64,512,4096", help="training clips N, comma list")
-    parser.add_argument("--steps", type=int, default=1500, help="training steps per run")
+    parser.add_argument("--sizes", default="512,4096", help="training clips N, comma list")
+    parser.add_argument(
+        "--recipe", default="wide_batch", help="variant of configs/atari.py ('' = its base)"
+    )
+    parser.add_argument(
+        "--updates-per-clip",
+        type=float,
+        default=UPDATES_PER_CLIP,
+        help="training steps of a run = this x N / batch (equal updates per clip at every N)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=0, help="training steps of every run (overrides the above)"
+    )
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--heldout", type=int, default=16, help="clips per held-out set")
@@ -453,7 +475,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a rehearsal")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.steps, args.heldout = "16,64", 60, 4
+        args.sizes, args.updates_per_clip, args.heldout = "64,128", 10.0, 4
         args.inversion_steps, args.gen_samples, args.ablate_n = 20, 8, 16
         args.i3d_resolution = min(args.i3d_resolution, 112)
         args.work = args.work + "_quick"
@@ -467,7 +489,8 @@ PROBE_CLIPS = 64  # clips of the conditional regularizer's step-rate probe
 
 def ablations(args, base_cfg, base_record: dict, work: pathlib.Path) -> list[dict]:
     """The plain run, + conditional regularizer, + progressive init; equal wall-clock."""
-    n, steps = args.ablate_n, args.steps
+    n = args.ablate_n
+    steps = run_steps(args, n)
     encoder = {"model.conditioning.kind": "encoder"}
     # The plain rate is the base run's own last logged rate (no second probe of it). The
     # encoder probe trains on at most PROBE_CLIPS clips: its setup (VGG16 features of every
@@ -523,8 +546,9 @@ def main(argv=None) -> dict:
         "runs": [],
     }
     for n in args.sizes:
-        cfg = make_config(args, n, args.steps)
-        print(f"N = {n}: training {args.steps} steps", flush=True)
+        steps = run_steps(args, n)
+        cfg = make_config(args, n, steps)
+        print(f"N = {n}: training {steps} steps", flush=True)
         run = {"num_videos": n, "train": train(cfg, work / f"N{n}")}
         run["heldout"] = heldout_rows(args, work / f"N{n}", sets)
         run["generation"] = generation_rows(args, work / f"N{n}", sets["episodes"], features)
@@ -534,7 +558,7 @@ def main(argv=None) -> dict:
     if args.ablate_n:
         ablation_start = time.perf_counter()
         base = next((r for r in record["runs"] if r["num_videos"] == args.ablate_n), None)
-        base_cfg = make_config(args, args.ablate_n, args.steps)
+        base_cfg = make_config(args, args.ablate_n, run_steps(args, args.ablate_n))
         base_train = base["train"] if base else train(base_cfg, work / f"N{args.ablate_n}")
         rows = ablations(args, base_cfg, base_train, work)
         only_episodes = {"episodes": sets["episodes"]}

@@ -219,8 +219,9 @@ def _prediction_heldout_options(frames: int) -> dict:
     return {"future_frames": k if frames > k else max(1, frames // 2)}
 
 
-# Fills from the observed pixels of each frame, and the closest training clip.
-_SPATIAL = ("biharmonic", "nearest-pixel", "nearest-training")
+# Fills from the observed pixels of each frame, the closest training clip, and one INR fitted
+# to the observed pixels alone (the per-video method without the latent space).
+_SPATIAL = ("biharmonic", "nearest-pixel", "nearest-training", "fit-single")
 
 TASKS: dict[str, Task] = {
     task.name: task
@@ -239,15 +240,20 @@ TASKS: dict[str, Task] = {
             _first_frames,
             options=("future_frames",),
             heldout_options=_prediction_heldout_options,
-            baselines=("repeat-last",),
+            baselines=("repeat-last", "fit-single"),
         ),
         Task(
             "frame-interpolation",
             "frame interpolation (first + last)",
             _first_and_last,
-            baselines=("blend",),
+            baselines=("blend", "fit-single"),
         ),
-        Task("temporal", "temporal upsampling (even frames)", _even_frames, baselines=("blend",)),
+        Task(
+            "temporal",
+            "temporal upsampling (even frames)",
+            _even_frames,
+            baselines=("blend", "fit-single"),
+        ),  # fmt: skip
         Task(
             "sparse",
             "sparse inpainting ({sparse_frac:.0%} draws)",
@@ -271,7 +277,7 @@ TASKS: dict[str, Task] = {
             unobserved="every",
             observed_size=_half_size,
             options=("low_size",),
-            baselines=("bicubic",),
+            baselines=("bicubic", "fit-single"),
         ),
         Task("mask", "user mask", _user_mask, options=("mask",), heldout=False, baselines=_SPATIAL),
     )

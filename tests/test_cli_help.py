@@ -68,7 +68,7 @@ def test_choices_spelled_for_the_command_lines_are_the_libraries_own():
     assert tuple(_choices("interpolate", "--method").choices) == tuple(
         sorted(latent_space.INTERPOLATORS)
     )
-    assert tuple(_choices("invert", "--init").choices) == inversion.INITS
+    assert tuple(_choices("invert", "--init").choices) == (*inversion.INITS, "auto")  # a recipe
     assert tuple(_choices("evaluate", "--init").choices) == inversion.INITS
     assert tuple(_choices("fit-single", "--kind").choices) == inr.KINDS
     assert tuple(_choices("invert", "--task").choices) == tuple(masks.TASKS)

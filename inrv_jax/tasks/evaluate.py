@@ -48,6 +48,7 @@ from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.metrics.precision_recall import DEFAULT_K
 from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
+from inrv_jax.tasks.choose import Recipe, choose, load_recipes, save_recipes
 from inrv_jax.tasks.generate import generate
 from inrv_jax.tasks.generation import (
     generation_section,
@@ -57,7 +58,7 @@ from inrv_jax.tasks.generation import (
 )
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.render import render_latents
-from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
+from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 FVD_FRAMES = 16
@@ -101,12 +102,19 @@ def evaluate(
     workdir=None,
     encoder=None,
     encoder_steps=(0, 20),
+    pixels_per_step: int | None = None,
+    recipes: dict | None = None,
+    choose_num: int = 0,
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``).
     ``workdir``: the model's workdir; the priors fitted there (``inrv fit-prior``) get
     generation rows. ``encoder``: an ``inrv_jax.encoder.Encoder`` (needed by ``init="encoder"``;
-    with it every task gets a row per ``encoder_steps``)."""
+    with it every task gets a row per ``encoder_steps``). ``recipes``: {task: ``choose.Recipe``}
+    replacing init/steps/lr (and adding refinement) for those tasks; ``choose_num`` > 0: first
+    choose every task's recipe on that many validation clips (``choose.choose``; clips disjoint
+    from the test clips, ``videos.heldout_videos(split="validation")``), recorded in
+    ``report["choice"]``."""
     lp = load_lpips("vgg16") if lpips else None
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
@@ -122,11 +130,30 @@ def evaluate(
     if heldout is not None:
         videos, paths = heldout
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
-        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder}
+        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
+                     "pixels_per_step": pixels_per_step}  # fmt: skip
+        if choose_num > 0:
+            val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
+                                            split="validation", after=heldout_num)  # fmt: skip
+            log(f"choosing each task's method on {len(val)} validation clips")
+            choice = choose(trained, val, tasks, pixels_per_step=pixels_per_step, seed=seed,
+                            encoder=encoder, log=log)  # fmt: skip
+            report["choice"] = {**choice, "paths": val_paths}
+            recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
         context = baseline_context(trained, tasks, seed) if baselines else None
         amortized = tuple(encoder_steps) if encoder is not None else ()
         report["tasks"] = {
-            task: task_section(trained, videos, task, lp, log, context, amortized, **inversion)
+            task: task_section(
+                trained,
+                videos,
+                task,
+                lp,
+                log,
+                context,
+                amortized,
+                recipe=(recipes or {}).get(task),
+                **inversion,
+            )  # fmt: skip
             for task in tasks
         }
         report["generation"] = heldout_generation(
@@ -140,6 +167,8 @@ def evaluate(
         "heldout_spec": heldout_spec,
         "fvd_samples": fvd_samples,
         "seed": seed,
+        "pixels_per_step": pixels_per_step,
+        "recipes": {t: r.kwargs() for t, r in (recipes or {}).items()},
         "baselines": baselines,
         "encoder_steps": list(encoder_steps) if encoder is not None else None,
         "devices": len(jax.devices()),
@@ -187,17 +216,24 @@ def task_section(
     log=print,
     context: Context | None = None,
     amortized: tuple[int, ...] = (),
+    recipe: Recipe | None = None,
     **inversion,
 ) -> dict:
     """One held-out task on ``videos`` f32[B, T, H, W, 3], with the task's held-out options
     (recorded next to its scores). ``inversion``: steps, lr, init, seed, encoder of
     ``run_task``. ``context``: run the task's baselines on the same observations (None: none);
-    fit-single's budget is the inversion's seconds. ``amortized``: inversion steps of the rows
-    that start from ``inversion["encoder"]``'s latents (``out["amortized"]["encoder+K"]``)."""
+    fit-single gets the method's seconds (compilation excluded) and pixels a step.
+    ``amortized``: inversion steps of the rows that start from ``inversion["encoder"]``'s latents
+    (``out["amortized"]["encoder+K"]``). ``recipe``: the method (init, steps, lr, refinement)
+    replacing ``inversion``'s."""
     options = get_task(task).heldout_options(videos.shape[1])
-    res = run_task(trained, videos, task, lpips=lpips, **inversion, **options)
-    log(f"{task}: {_fmt(res.summary)} ({res.seconds:.1f} s)")
-    out = {"mean": res.summary, "per_video": res.metrics, "seconds": res.seconds, **options}
+    method = {**inversion, **(recipe.kwargs() if recipe is not None else {})}
+    res = run_task(trained, videos, task, lpips=lpips, **method, **options)
+    log(f"{task}: {_fmt(res.summary)} ({res.method_seconds:.1f} s)")
+    out = {"mean": res.summary, "per_video": res.metrics, "seconds": res.method_seconds,
+           "compile_seconds": res.compile_seconds, **options}  # fmt: skip
+    if recipe is not None:
+        out["recipe"] = recipe.kwargs()
     if amortized:
         out["amortized"] = {}
         for k in amortized:
@@ -206,8 +242,9 @@ def task_section(
             log(f"  encoder+{k}: {_fmt(warm.summary)} ({warm.seconds:.1f} s)")
             out["amortized"][f"encoder+{k}"] = {"mean": warm.summary, "per_video": warm.metrics,
                                                 "seconds": warm.seconds, "steps": k}  # fmt: skip
-    if context is not None:
-        context = dataclasses.replace(context, seconds=res.seconds)
+    if context is not None:  # fit-single: the method's seconds and pixels a step
+        context = dataclasses.replace(context, seconds=res.method_seconds,
+                                      pixels_per_step=inversion.get("pixels_per_step"))  # fmt: skip
         found = run_prepared(res.prepared, videos, task, context, lpips)
         for name, b in found.items():
             log(f"  baseline {name}: {_fmt(b.summary)} ({b.seconds:.1f} s)")
@@ -251,6 +288,10 @@ def markdown(report: dict) -> str:
             lines += ["", "Memorization (nearest training clip of each sample):", ""]
             lines += memorization_rows(generation)
     s = report["settings"]
+    if "choice" in report:
+        c = report["choice"]
+        lines.append(f"\n[method]: chosen per task on {c['num_videos']} validation clips "
+                     "disjoint from the held-out test clips (`recipe.json`).")  # fmt: skip
     lines.append(
         f"\nInversion: {s['steps']} Adam steps, lr {s['lr']}, init {s['init']}; "
         "unobs. = over the pixels the task hid (super-resolution: every full-resolution pixel)."
@@ -264,8 +305,9 @@ def markdown(report: dict) -> str:
         lines.append(
             "Baselines (↳) see exactly the inversion's observations. Model vs best baseline: "
             "the model's PSNR minus the best baseline's, over the unobserved pixels (all pixels "
-            "for plain inversion); ✓ where the model wins. The single INR had the wall-clock "
-            "seconds of the model's inversion."
+            "for plain inversion); ✓ where the model wins. The single INR had the model's "
+            "seconds (inversion + refinement, compilation excluded from both) and drew the same "
+            "observed pixels a step."
         )
     return "\n".join(lines) + "\n"
 
@@ -279,13 +321,6 @@ def _row(name: str, mean: dict, verdict: str = "") -> str:
     cols = [_cell(mean, k, d) for k, d in COLUMNS]
     cols += [_cell(mean, f"{k}_unobserved", d) for k, d in COLUMNS]
     return f"| {name} | " + " | ".join([*cols, verdict]) + " |"
-
-
-def compared_metric(task: str) -> str:
-    """The metric the model and the baselines are ranked by: PSNR over the unobserved pixels,
-    or over all pixels where the task hides none (plain inversion)."""
-    hides = task not in TASKS or TASKS[task].unobserved != "none"
-    return "psnr_unobserved" if hides else "psnr"
 
 
 def versus_best(task: str, res: dict) -> tuple[str, str | None]:
@@ -304,6 +339,8 @@ def versus_best(task: str, res: dict) -> tuple[str, str | None]:
 
 def _task_rows(task: str, res: dict, num_videos: int) -> list[str]:
     name = TASKS[task].describe(res) if task in TASKS else task
+    if "recipe" in res:
+        name += f" [{Recipe.from_dict(res['recipe']).name}]"
     verdict, best = versus_best(task, res)
     rows = [_row(f"{name}, {num_videos} held-out", res["mean"], verdict)]
     for alt in res.get("amortized", {}).values():
@@ -329,6 +366,8 @@ def parse_steps(text: str) -> tuple[int, ...]:
 
 
 def run(args) -> int:
+    if args.choose and args.recipe:
+        raise InputError("--choose picks the recipes that --recipe would read; give one of them")
     tasks = [t for t in args.tasks.split(",") if t]
     unknown = sorted(set(tasks) - set(HELDOUT_TASKS))
     if unknown:
@@ -352,12 +391,25 @@ def run(args) -> int:
         workdir=args.workdir,
         encoder=encoder,
         encoder_steps=parse_steps(args.encoder_steps),
+        pixels_per_step=args.pixels_per_step,
+        recipes=load_recipes(args.recipe) if args.recipe else None,
+        choose_num=args.validation_num if args.choose else 0,
     )
     out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
     out.mkdir(parents=True, exist_ok=True)
+    if "choice" in report:
+        provenance = {"checkpoint_step": tm.step, "heldout": args.heldout,
+                      "test_num": args.heldout_num}  # fmt: skip
+        for path in (out / "recipe.json", pathlib.Path(args.workdir) / "recipe.json"):
+            save_recipes(path, report["choice"], provenance)
+        report["choice"] = {**report["choice"], "tasks": {
+            t: {**r, "chosen": r["chosen"].kwargs(),
+                "scores": [{**x, "recipe": x["recipe"].kwargs()} for x in r["scores"]]}
+            for t, r in report["choice"]["tasks"].items()}}  # fmt: skip
     (out / "eval.json").write_text(json.dumps(jsonable(report), indent=1))
     table = markdown(report)
     (out / "eval.md").write_text(table)
     print(table)
-    print(f"wrote {out}/eval.json and eval.md")
+    chosen = f" and recipe.json (also in {args.workdir})" if args.choose else ""
+    print(f"wrote {out}/eval.json, eval.md{chosen}")
     return 0

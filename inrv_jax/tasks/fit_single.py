@@ -90,6 +90,11 @@ def fit_videos(
     return params, curve
 
 
+def fresh_inrs(spec: INRSpec, num: int, seed: int = 0):
+    """``num`` freshly initialised INRs (video i's from ``fold_in(key(seed), i)``), stacked."""
+    return _init(jax.random.key(seed), num, spec)
+
+
 def _init(key, num: int, spec: INRSpec):
     """Video i's INR from ``fold_in(key, i)``, stacked: a leading ``num`` on every leaf."""
     # A loop over one jitted init: vmapping the random draws compiles ~6x slower on CPU.

@@ -32,6 +32,7 @@ from jax.sharding import PartitionSpec as P
 
 from inrv_jax.coords import make_grid, output_grid
 from inrv_jax.inr import render_coords
+from inrv_jax.runtime.stopwatch import Stopwatch
 from inrv_jax.sharding import make_mesh
 
 INITS = ("zeros", "normal", "mean", "nearest", "encoder")
@@ -265,10 +266,14 @@ def initial_latents(init: str, num: int, learned, *, seed: int = 0, model=None, 
 
 @dataclasses.dataclass
 class InversionResult:
-    """latents f32[B, D]; losses f32[steps, B] (observed-pixel MSE before each step)."""
+    """latents f32[B, D]; losses f32[steps, B] (observed-pixel MSE before each step); seconds:
+    the inversion's time without compilation (the init's encoder pass included);
+    compile_seconds: its compilation (``runtime.stopwatch``)."""
 
     latents: np.ndarray
     losses: np.ndarray
+    seconds: float = 0.0
+    compile_seconds: float = 0.0
 
 
 def invert(
@@ -307,6 +312,15 @@ def invert(
     Returns:
       InversionResult (``steps=0``: the initial latents, losses f32[0, B]).
     """
+    with Stopwatch() as clock:
+        latents, losses = _invert(model, params, obs, learned, steps, lr, init, z0, seed, batch,
+                                  pixels_per_step, devices, encoder, shape)  # fmt: skip
+    return InversionResult(latents, losses, clock.seconds, clock.compile_seconds)
+
+
+def _invert(model, params, obs, learned, steps, lr, init, z0, seed, batch, pixels_per_step,
+            devices, encoder, shape) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """``invert``'s work: (latents f32[B, D], losses f32[steps, B]) as numpy (finished)."""
     n = len(obs)
     batch = n if batch is None else min(int(batch), n)
     if z0 is None:
@@ -320,7 +334,7 @@ def invert(
                              encoder=encoder, shape=shape)  # fmt: skip
     z0 = np.asarray(z0, np.float32)
     if int(steps) == 0:  # one pass: nothing to optimise (and nothing to compile)
-        return InversionResult(z0, np.zeros((0, n), np.float32))
+        return z0, np.zeros((0, n), np.float32)
     mesh = data_mesh(batch, devices)
     fn = _jit_optimize(model, int(steps), float(lr), obs.shared, pixels_per_step, mesh)
     key = jax.random.key(seed)
@@ -335,7 +349,7 @@ def invert(
         z, loss = fn(params, zb, part.coords, part.targets, part.weights, key)
         zs.append(np.asarray(z)[: batch - pad])
         losses.append(np.asarray(loss)[:, : batch - pad])
-    return InversionResult(np.concatenate(zs), np.concatenate(losses, axis=1))
+    return np.concatenate(zs), np.concatenate(losses, axis=1)
 
 
 def pad_observations(obs: Observations, pad: int) -> Observations:

@@ -23,10 +23,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
-import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inrv_jax import masks as masks_lib
@@ -35,8 +33,12 @@ from inrv_jax.data.parsing import parse_ints
 from inrv_jax.encoder import joint_encoder, load_encoder
 from inrv_jax.errors import InputError
 from inrv_jax.metrics.lpips import load_lpips
-from inrv_jax.pictures import PICTURE_SCALE, side_by_side, upsample_nearest
-from inrv_jax.tasks.inversion import Observations, invert, observe
+from inrv_jax.pictures import PICTURE_SCALE, side_by_side
+from inrv_jax.tasks.choose import recipe_for
+from inrv_jax.tasks.inversion import invert
+from inrv_jax.tasks.prepare import Prepared, downsample, prepare
+
+__all__ = ["Prepared", "TaskResult", "downsample", "prepare", "run", "run_task"]
 from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
@@ -45,70 +47,11 @@ from inrv_jax.video_io import save_video, write_gif, write_png
 
 
 @dataclasses.dataclass
-class Prepared:
-    """A task applied to B videos.
-
-    Attributes:
-      obs: what the inversion sees.
-      observed_view: f32[B, T, H, W, 3] picture of the observations (unobserved pixels grey;
-        super-resolution: the low-resolution input, nearest-upsampled).
-      unobserved: bool[B, T, H, W], the pixels scored by the ``*_unobserved`` metrics.
-      observed: f32[B, T, h, w, 3] the videos on the observed grid (h, w: super-resolution's
-        low grid, else H, W), unobserved pixels 0: what the baselines see.
-      weights: f32[B, T, h, w] observation weights on that grid (0 = unobserved).
-    """
-
-    obs: Observations
-    observed_view: np.ndarray
-    unobserved: np.ndarray
-    observed: np.ndarray
-    weights: np.ndarray
-
-
-def downsample(videos: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """f32[B, T, H, W, 3] -> f32[B, T, h, w, 3], antialiased bilinear (area-like) resize."""
-    b, t = videos.shape[:2]
-    out = jax.image.resize(jnp.asarray(videos), (b, t, *size, 3), method="linear", antialias=True)
-    return np.asarray(out, np.float32)
-
-
-def prepare(videos, task: str, *, seed: int = 0, **options) -> Prepared:
-    """Observations of ``videos`` f32[B, T, H, W, 3] under a task.
-
-    Args:
-      task: one of ``masks.TASKS`` ("mask" needs ``mask=`` f32[T, H, W] weights).
-      seed: sparse masks use ``seed + i`` for video i (each video its own draws).
-      **options: the other ``masks.TaskOptions`` (future_frames, sparse_frac, box, mask,
-        low_size: (h, w) of super-resolution's observed grid, default H // 2, W // 2).
-    """
-    spec = masks_lib.get_task(task)
-    opts = masks_lib.TaskOptions(seed=seed, **options)
-    videos = np.asarray(videos, np.float32)
-    b, t, h, w, _ = videos.shape
-    size = (h, w) if spec.observed_size is None else tuple(spec.observed_size((h, w), opts))
-    if size != (h, w):
-        videos = downsample(videos, size)
-    if spec.per_video:
-        draws = [dataclasses.replace(opts, seed=seed + i) for i in range(b)]
-        weights = np.stack([spec.mask((t, *size), o) for o in draws])
-    else:
-        weights = spec.mask((t, *size), opts)
-    seen = np.broadcast_to(weights > 0, (b, t, *size))
-    # The videos are masked before gathering too, so nothing unobserved can leak through.
-    masked = np.where(seen[..., None], videos, 0.0).astype(np.float32)
-    full = np.broadcast_to(weights, seen.shape)
-    if spec.unobserved == "every":  # another grid: no pixel of the videos' own is observed
-        return Prepared(observe(masked, weights, full_shape=(t, h, w)),
-                        upsample_nearest(masked, (h, w)),
-                        np.ones((b, t, h, w), bool), masked, full)  # fmt: skip
-    return Prepared(observe(masked, weights), masked, ~seen, masked, full)
-
-
-@dataclasses.dataclass
 class TaskResult:
     """latents f32[B, D]; losses f32[steps, B]; recon f32[B, T, H, W, 3] (the videos' grid);
-    metrics: per-video arrays; summary: their means; seconds: inversion wall time (the encoder
-    pass included); refine_seconds: refinement's; inr: the refined INR trees (leading B) or None
+    metrics: per-video arrays; summary: their means; seconds: inversion time without
+    compilation (the encoder pass included); refine_seconds: refinement's, also without;
+    compile_seconds: both their compilations; inr: the refined INR trees (leading B) or None
     without refinement; refine_losses: f32[R, B] or None."""
 
     task: str
@@ -122,6 +65,12 @@ class TaskResult:
     refine_seconds: float = 0.0
     inr: object = None
     refine_losses: np.ndarray | None = None
+    compile_seconds: float = 0.0
+
+    @property
+    def method_seconds(self) -> float:
+        """What the method took without compilation: inversion + refinement."""
+        return self.seconds + self.refine_seconds
 
 
 def run_task(
@@ -141,12 +90,14 @@ def run_task(
     refine_steps: int = 0,
     refine_part: str = "all",
     refine_lr: float = 1e-4,
+    refine_anchor: float = 0.0,
     **task_kwargs,
 ) -> TaskResult:
     """Invert ``videos`` f32[B, T, H, W, 3] under ``task`` and score the reconstructions.
 
     ``encoder``: the ``encoder`` init's ``inrv_jax.encoder.Encoder``. ``refine_steps`` > 0:
-    then fine-tune the generated INRs' ``refine_part`` (``refine.PARTS``) on the observed pixels.
+    then fine-tune the generated INRs' ``refine_part`` (``refine.PARTS``) on the observed pixels,
+    pulled towards the generated INRs with weight ``refine_anchor``.
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
     if init == "encoder" and encoder is None:
@@ -156,7 +107,6 @@ def run_task(
                          "train one with `inrv train-encoder --workdir DIR`")  # fmt: skip
     videos = np.asarray(videos, np.float32)
     prepared = prepare(videos, task, seed=seed, **task_kwargs)
-    start = time.perf_counter()
     result = invert(
         trained.model,
         trained.params,
@@ -171,14 +121,12 @@ def run_task(
         encoder=encoder,
         shape=prepared.observed.shape[1:4],
     )
-    seconds = time.perf_counter() - start
-    refined, refine_seconds = None, 0.0
+    refined = None
     if refine_steps:
-        start = time.perf_counter()
         refined = refine(trained.model, trained.params, result.latents, prepared.obs,
                          steps=refine_steps, lr=refine_lr, part=refine_part, batch=batch,
-                         pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
-        refine_seconds = time.perf_counter() - start
+                         anchor=refine_anchor, pixels_per_step=pixels_per_step,
+                         seed=seed)  # fmt: skip
         recon = render_inrs(trained.model.inr_spec, refined.inr, videos.shape[1:4], chunk=chunk)
     else:
         recon = render_latents(trained, result.latents, videos.shape[1:4], chunk=chunk)
@@ -192,10 +140,11 @@ def run_task(
         prepared,
         metrics,
         mean_metrics(metrics),
-        seconds,
-        refine_seconds,
+        result.seconds,
+        0.0 if refined is None else refined.seconds,
         None if refined is None else refined.inr,
         None if refined is None else refined.losses,
+        result.compile_seconds + (0.0 if refined is None else refined.compile_seconds),
     )
 
 
@@ -207,24 +156,20 @@ def run(args) -> int:
         if task not in ("all", "mask"):
             raise InputError(f"--mask replaces the task's mask; drop --task {task} or --mask")
         task = "mask"
+    method = _method(args, task)
     encoder = None
-    if args.init == "encoder":
+    if method["init"] == "encoder":
         encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1], trained=tm)
     res = run_task(
         tm,
         videos,
         task,
-        steps=args.steps,
-        lr=args.lr,
-        init=args.init,
+        **method,
         batch=args.batch,
         seed=args.seed,
         lpips=None if args.no_lpips else load_lpips("vgg16"),
         pixels_per_step=args.pixels_per_step,
         encoder=encoder,
-        refine_steps=args.refine,
-        refine_part=args.refine_params,
-        refine_lr=args.refine_lr,
         future_frames=args.future_frames,
         sparse_frac=args.sparse_frac,
         box=parse_ints(args.box, 6, "--box"),
@@ -233,12 +178,26 @@ def run(args) -> int:
     )
     out = pathlib.Path(args.out)
     _write_videos(out, tm, res, videos, args)
-    _write_metrics(out / "metrics.json", tm.step, res, paths, args)
+    _write_metrics(out / "metrics.json", tm.step, res, paths, args, method)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in res.summary.items() if v is not None)
-    refined = f" + refinement {res.refine_seconds:.1f} s" if args.refine else ""
+    refined = f" + refinement {res.refine_seconds:.1f} s" if method["refine_steps"] else ""
     print(f"{res.task}: {len(videos)} videos in {res.seconds:.1f} s{refined}; {summary}")
     print(f"wrote {out}/metrics.json, latents.npy, recon/*.mp4, compare.gif/png")
     return 0
+
+
+def _method(args, task: str) -> dict:
+    """``run_task``'s method keywords: the flags, or the task's recipe (``--recipe FILE``;
+    ``--init auto``: WORKDIR/recipe.json of ``inrv evaluate --choose``)."""
+    path = args.recipe or (pathlib.Path(args.workdir) / "recipe.json" if args.init == "auto"
+                           else None)  # fmt: skip
+    if path is not None:
+        recipe = recipe_for(path, task)
+        print(f"method of {path}: {recipe.name}")
+        return recipe.kwargs()
+    return {"init": args.init, "steps": args.steps, "lr": args.lr, "refine_steps": args.refine,
+            "refine_part": args.refine_params, "refine_lr": args.refine_lr,
+            "refine_anchor": args.refine_anchor}  # fmt: skip
 
 
 def _load_videos(args, shape):
@@ -283,22 +242,20 @@ def _render(trained, res: TaskResult, shape, rows=slice(None)) -> np.ndarray:
     return render_inrs(trained.model.inr_spec, jax.tree.map(lambda a: a[rows], res.inr), shape)
 
 
-def _write_metrics(path: pathlib.Path, step: int, res: TaskResult, paths, args) -> None:
+def _write_metrics(path: pathlib.Path, step: int, res: TaskResult, paths, args, method) -> None:
     report = {
         "task": res.task,
         "checkpoint_step": step,
         "data": args.data,
         "settings": {
-            "steps": args.steps,
-            "lr": args.lr,
-            "init": args.init,
+            **method,
             "batch": args.batch,
-            "refine": args.refine,
-            "refine_params": args.refine_params,
-            "refine_lr": args.refine_lr,
-        },
+            "pixels_per_step": args.pixels_per_step,
+            "recipe": args.recipe or ("auto" if args.init == "auto" else None),
+        },  # fmt: skip
         "seconds": res.seconds,
         "refine_seconds": res.refine_seconds,
+        "compile_seconds": res.compile_seconds,
         "mean": res.summary,
         "per_video": [
             {"path": p, **{k: v[i] for k, v in res.metrics.items()}} for i, p in enumerate(paths)

@@ -2,14 +2,12 @@
 fitting.
 
 After latent inversion, each video's INR parameters ``hyper(z)`` are fine-tuned directly, on the
-observed pixels only, with the same observed-pixel MSE as the inversion
-(``sum_i w_i |f(x_i) - y_i|^2 / sum_i w_i``). As in ``inversion``: one Adam state per video by
-``vmap``, all steps in one ``lax.scan`` under one ``jit``, videos sharded over the ``data`` axis,
-and only observed values enter (targets are gathered at the observed coordinates beforehand).
-
-Which leaves move is a partition of the INR tree (``PARTS``): ``all``; ``last`` (the output
-layer); ``biases`` (every ``b``). The others get zero updates (``optax.multi_transform`` with
-``set_to_zero``), so they stay exactly as the hypernetwork made them.
+observed pixels only, with the same observed-pixel MSE and pixel sampler as the inversion
+(``tasks.observed_fit``: one Adam state per video by ``vmap``, steps in a jitted ``lax.scan``,
+videos sharded over the ``data`` axis). ``part`` chooses which leaves move (``PARTS``: ``all``,
+``last``, ``biases``); ``anchor`` > 0 adds ``anchor`` x the mean squared distance of the moving
+parameters from the generated ones to the loss, so the refined INR cannot wander far from what the
+latent space predicts where nothing is observed.
 """
 
 from __future__ import annotations
@@ -20,94 +18,30 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from jax.sharding import NamedSharding
-from jax.sharding import PartitionSpec as P
 
 from inrv_jax.coords import make_grid
-from inrv_jax.inr import inr_param_spec, render_chunked, render_coords
-from inrv_jax.tasks.inversion import Observations, data_mesh, pad_observations, step_pixels
+from inrv_jax.inr import render_chunked
+from inrv_jax.tasks.inversion import Observations
+from inrv_jax.tasks.observed_fit import PARTS, FitSettings, fit_observations, trainable
 
-
-def _all(layer: int, name: str, depth: int) -> bool:
-    return True
-
-
-def _last(layer: int, name: str, depth: int) -> bool:
-    return layer == depth - 1
-
-
-def _biases(layer: int, name: str, depth: int) -> bool:
-    return name == "b"
-
-
-# name -> (layer index, leaf name, number of layers) -> trained?
-PARTS = {"all": _all, "last": _last, "biases": _biases}
-
-
-def trainable(spec_tree, part: str):
-    """The INR tree (``({"w", "b"}, ...)``) as labels "train" / "freeze" for ``part``."""
-    if part not in PARTS:
-        raise ValueError(f"unknown refinement part {part!r}; choose one of {tuple(PARTS)}")
-    depth = len(spec_tree)
-    return tuple(
-        {k: "train" if PARTS[part](i, k, depth) else "freeze" for k in layer}
-        for i, layer in enumerate(spec_tree)
-    )
-
-
-def _video_loss(spec, inr, coords, target, weight):
-    """Observed-pixel MSE of one INR: coords f32[M, 3], target f32[M, 3], weight f32[M]."""
-    pred = render_coords(inr, coords, spec)
-    sq = jnp.mean(jnp.square(pred - target), axis=-1)
-    return jnp.sum(weight * sq) / jnp.maximum(jnp.sum(weight), 1e-12)
-
-
-@functools.lru_cache(maxsize=16)
-def _jit_refine(spec, steps: int, lr: float, part: str, shared: bool, pixels_per_step, mesh):
-    """(inr [B, ...], coords, targets, weights, key) -> (inr [B, ...], losses f32[steps, B])."""
-    coord_axis = None if shared else 0
-    grad_fn = jax.vmap(
-        jax.value_and_grad(functools.partial(_video_loss, spec)), in_axes=(0, coord_axis, 0, 0)
-    )
-
-    def refine_fn(inr, coords, targets, weights, key):
-        one = jax.tree.map(lambda a: a[0], inr)
-        tx = optax.multi_transform(
-            {"train": optax.adam(lr), "freeze": optax.set_to_zero()}, trainable(one, part)
-        )
-        opt_state = jax.vmap(tx.init)(inr)
-
-        def step(carry, i):
-            p, opt_state = carry
-            c, y, w = step_pixels(coords, targets, weights, key, i, pixels_per_step, shared)
-            loss, grads = grad_fn(p, c, y, w)
-            updates, opt_state = jax.vmap(tx.update)(grads, opt_state, p)
-            return (optax.apply_updates(p, updates), opt_state), loss
-
-        (inr, _), losses = jax.lax.scan(step, (inr, opt_state), jnp.arange(steps))
-        return inr, losses
-
-    rep, bat = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
-    return jax.jit(
-        refine_fn,
-        in_shardings=(bat, rep if shared else bat, bat, bat, rep),
-        out_shardings=(bat, NamedSharding(mesh, P(None, "data"))),
-    )
+__all__ = ["PARTS", "RefineResult", "refine", "render_inrs", "trainable"]
 
 
 @dataclasses.dataclass
 class RefineResult:
     """inr: INR trees with a leading B (numpy); losses f32[steps, B] (observed-pixel MSE before
-    each step)."""
+    each step); seconds: refinement time without compilation; compile_seconds: compilation."""
 
     inr: object
     losses: np.ndarray
+    seconds: float = 0.0
+    compile_seconds: float = 0.0
 
 
 def refine(model, params, latents, obs: Observations, *, steps: int = 100, lr: float = 1e-4,
-           part: str = "all", batch: int | None = None, pixels_per_step: int | None = None,
-           seed: int = 0, devices=None) -> RefineResult:  # fmt: skip
+           part: str = "all", anchor: float = 0.0, batch: int | None = None,
+           pixels_per_step: int | None = None, seed: int = 0,
+           devices=None) -> RefineResult:  # fmt: skip
     """Fine-tune the INRs ``hyper(latents)`` of B videos on their observations.
 
     Args:
@@ -116,31 +50,29 @@ def refine(model, params, latents, obs: Observations, *, steps: int = 100, lr: f
       obs: the observations the latents were inverted from.
       steps, lr: Adam steps and learning rate on the INR parameters.
       part: which leaves move (``PARTS``).
+      anchor: weight of the pull towards the generated INR (0: none).
       batch, pixels_per_step, devices: as for ``inversion.invert``.
     """
-    n = len(obs)
-    batch = n if batch is None else min(int(batch), n)
     latents = np.asarray(latents, np.float32)
-    trainable(inr_param_spec(model.inr_spec), part)  # an unknown part fails before any work
-    mesh = data_mesh(batch, devices)
-    fn = _jit_refine(model.inr_spec, int(steps), float(lr), part, obs.shared, pixels_per_step,
-                     mesh)  # fmt: skip
+    size = len(obs) if batch is None else min(int(batch), len(obs))
     hyper = jax.jit(model.hyper)
-    key = jax.random.key(seed)
-    inrs, losses = [], []
-    for start in range(0, n, batch):
-        part_obs = obs.slice(start, start + batch)
-        zb = latents[start : start + batch]
-        pad = batch - len(part_obs)
-        if pad:
-            part_obs = pad_observations(part_obs, pad)
-            zb = np.concatenate([zb, np.repeat(zb[:1], pad, 0)])
-        inr = hyper(params, jnp.asarray(zb))
-        inr, loss = fn(inr, part_obs.coords, part_obs.targets, part_obs.weights, key)
-        inrs.append(jax.tree.map(lambda a, k=batch - pad: np.asarray(a)[:k], inr))
-        losses.append(np.asarray(loss)[:, : batch - pad])
-    inr = jax.tree.map(lambda *xs: np.concatenate(xs), *inrs)
-    return RefineResult(inr, np.concatenate(losses, axis=1))
+
+    def starts(i: int, j: int):
+        # Generated at the batch's shape whatever j - i is: the same program for every batch.
+        z = latents[i:j]
+        z = np.concatenate([z, np.repeat(z[:1], size - len(z), 0)])
+        return jax.tree.map(lambda a: a[: j - i], hyper(params, jnp.asarray(z)))
+
+    settings = FitSettings(int(steps), float(lr), part, float(anchor), pixels_per_step, seed=seed)
+    res = fit_observations(
+        model.inr_spec,
+        starts,
+        obs,
+        settings,
+        batch=batch,
+        devices=devices,
+    )
+    return RefineResult(res.inr, res.losses, res.seconds, res.compile_seconds)
 
 
 def render_inrs(spec, inr, shape, batch: int = 16, chunk: int = 1 << 14) -> np.ndarray:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inrv_jax.masks import TASKS
 from inrv_jax.metrics.image import SSIM_FILTER_SIZE, psnr, ssim
 
 METRICS = ("psnr", "ssim", "lpips")
@@ -89,6 +90,13 @@ def video_metrics(pred, target, unobserved=None, lpips=None) -> dict[str, np.nda
                 has.any(1), (frames * has).sum(1) / np.maximum(has.sum(1), 1), np.nan
             ).astype(np.float32)
     return out
+
+
+def compared_metric(task: str) -> str:
+    """The metric methods of a task are ranked by: PSNR over the unobserved pixels, or over all
+    pixels where the task hides none (plain inversion)."""
+    hides = task not in TASKS or TASKS[task].unobserved != "none"
+    return "psnr_unobserved" if hides else "psnr"
 
 
 def mean_metrics(per_video: dict[str, np.ndarray]) -> dict[str, float | None]:

@@ -45,26 +45,39 @@ def training_videos(trained, num: int | None = None) -> np.ndarray:
     return _stack(source_from_config(cfg), range(n))
 
 
-def heldout_videos(trained, num: int, spec: str | None = None) -> tuple[np.ndarray, list[str]]:
+SPLITS = ("test", "validation")
+
+
+def heldout_videos(
+    trained, num: int, spec: str | None = None, *, split: str = "test", after: int = 0
+) -> tuple[np.ndarray, list[str]]:
     """``num`` clips f32[num, T, H, W, 3] the model never saw, and their paths.
 
-    By default videos ``N .. N+num-1`` of the training data config (N = training videos; for the
-    procedural built-ins these are new random videos), or for the built-ins of
-    ``builtin.HELDOUT_FROM_NEXT_SEED`` (atari) videos ``0 .. num-1`` of the next data seed (other
-    episodes); else the first ``num`` videos of ``spec``.
+    ``split="test"`` (evaluation): by default videos ``N .. N+num-1`` of the training data config
+    (N = training videos; for the procedural built-ins these are new random videos), or for the
+    built-ins of ``builtin.HELDOUT_FROM_NEXT_SEED`` (atari) videos ``0 .. num-1`` of the next data
+    seed (other episodes); else the first ``num`` videos of ``spec``.
+
+    ``split="validation"`` (choosing a method, ``tasks.choose``): clips disjoint from the test
+    ones: atari's videos ``0 .. num-1`` of the seed after the test seed; otherwise the ``num``
+    videos after the ``after`` test videos (``N+after ..``, or ``after ..`` of ``spec``).
     """
+    if split not in SPLITS:
+        raise ValueError(f"unknown held-out split {split!r}; choose one of {SPLITS}")
+    skip = after if split == "validation" else 0
     if spec is not None:
-        return load_videos(spec, trained.video_shape, indices=list(range(num)))
-    first = trained.latents.shape[0]
+        return load_videos(spec, trained.video_shape, indices=list(range(skip, skip + num)))
+    first = trained.latents.shape[0] + skip
     cfg = trained.config.data.copy_and_resolve_references()
     if cfg.spec in builtin.HELDOUT_FROM_NEXT_SEED:
-        first, cfg.seed = 0, int(cfg.seed) + 1
+        first, cfg.seed = 0, int(cfg.seed) + (2 if split == "validation" else 1)
     cfg.num_videos = first + num
     src = source_from_config(cfg)
     if len(src) < first + num:
         raise InputError(
-            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on: "
-            f"not enough for {num} held-out videos; pass --heldout SPEC or fewer --heldout-num"
+            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on "
+            f"or held out: not enough for {num} {split} videos; pass --heldout SPEC or ask for "
+            "fewer"
         )
     idx = range(first, first + num)
     return _stack(src, idx), [src.paths[i] for i in idx]

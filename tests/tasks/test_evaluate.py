@@ -48,19 +48,38 @@ def test_unobserved_metrics_ignore_observed_pixels():
     }
 
 
-def test_report_scores_each_tasks_baselines_on_the_same_pixels(trained):
+def test_report_scores_each_tasks_baselines_on_the_same_pixels(trained, monkeypatch):
+    from inrv_jax.tasks import baselines
+
+    fits = []  # fit-single's settings, as evaluate handed them over
+    real_fit = baselines.fit_observations
+
+    def spy(spec, starts, obs, settings, **kw):
+        fits.append(settings)
+        return real_fit(spec, starts, obs, settings, **kw)
+
+    monkeypatch.setattr(baselines, "fit_observations", spy)
     report = evaluate.evaluate(trained, heldout_num=2, tasks=("prediction", "inpainting"),
-                               steps=5, fvd_samples=0, lpips=False, log=lambda *_: None)  # fmt: skip
+                               steps=5, fvd_samples=0, lpips=False, pixels_per_step=24,
+                               seed=3, log=lambda *_: None)  # fmt: skip
     videos, _ = heldout_videos(trained, 2)
     pred = report["tasks"]["prediction"]["baselines"]
-    assert set(pred) == {"repeat-last"}
+    assert set(pred) == {"repeat-last", "fit-single"}
     assert set(pred["repeat-last"]) == {"mean", "per_video", "seconds"}
+    # fit-single had the inversion's pixels a step, pixel draws (seed) and seconds (both
+    # without compilation).
+    method = [report["tasks"][t]["seconds"] for t in ("prediction", "inpainting")]
+    assert [(f.pixels_per_step, f.seed, f.seconds) for f in fits] == [(24, 3, s) for s in method]
+    assert all(0 < s < report["tasks"]["prediction"]["seconds"] + 1e9 for s in method)
     # The same numbers as the baseline run alone on the task's held-out options (2 of 4 frames).
-    alone = run_baselines(videos, "prediction", future_frames=2)["repeat-last"]
+    last = ["repeat-last"]
+    alone = run_baselines(videos, "prediction", future_frames=2, names=last)["repeat-last"]
     assert pred["repeat-last"]["mean"] == alone.summary
     inp = report["tasks"]["inpainting"]
-    assert set(inp["baselines"]) == {"biharmonic", "nearest-pixel", "nearest-training"}
-    found = run_baselines(videos, "inpainting", train_videos=training_videos(trained))
+    spatial = ["biharmonic", "nearest-pixel", "nearest-training"]
+    assert set(inp["baselines"]) == {*spatial, "fit-single"}
+    found = run_baselines(videos, "inpainting", train_videos=training_videos(trained),
+                          names=spatial)  # fmt: skip
     for name, res in found.items():
         np.testing.assert_allclose(inp["baselines"][name]["per_video"]["psnr_unobserved"],
                                    res.metrics["psnr_unobserved"], rtol=1e-6)  # fmt: skip
@@ -103,7 +122,9 @@ def test_markdown_marks_wins_and_losses_against_the_best_baseline():
     rows = {line.split(" | ")[0]: line for line in lines if line.startswith("| ")}
     assert rows["| inversion, 2 held-out"].endswith(" | ✗ -1.50 dB |")
     assert rows["| ↳ nearest training video"].endswith(" | best baseline |")
-    assert rows["| ↳ single INR fitted in the same time"].endswith(" | – | – | – |  |")
+    assert rows["| ↳ single INR fitted in the same time and pixels a step"].endswith(
+        " | – | – | – |  |"
+    )
     assert rows["| inpainting (top half observed), 2 held-out"].endswith(" | ✓ +1.50 dB |")
     assert rows["| ↳ biharmonic fill (per frame)"].endswith(" | 13.50 | – | – | best baseline |")
     assert rows["| temporal upsampling (even frames), 2 held-out"].endswith(" | – |")

@@ -132,9 +132,11 @@ def test_every_task_names_existing_baselines():
     for name, task in masks.TASKS.items():
         assert task.baselines, name
         assert set(task.baselines) <= set(BASELINES), (name, task.baselines)
-    assert masks.TASKS["prediction"].baselines == ("repeat-last",)
+    assert masks.TASKS["prediction"].baselines == ("repeat-last", "fit-single")
     assert masks.TASKS["all"].baselines == ("nearest-training", "fit-single")
-    assert masks.TASKS["super-resolution"].baselines == ("bicubic",)
+    assert masks.TASKS["super-resolution"].baselines == ("bicubic", "fit-single")
+    # The per-video INR without the latent space is a baseline of every held-out task.
+    assert all("fit-single" in masks.TASKS[t].baselines for t in masks.HELDOUT_TASKS)
 
 
 def test_masks_imports_numpy_only():

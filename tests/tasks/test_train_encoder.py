@@ -89,5 +89,5 @@ def test_cli_train_encoder_then_invert(copy, tmp_path, capsys):
     assert main([*args, "--init", "encoder", "--steps", "0", "--refine", "3",
                  "--refine-params", "biases", "--out", str(out)]) == 0  # fmt: skip
     report = json.loads((out / "metrics.json").read_text())
-    assert report["settings"]["init"] == "encoder" and report["settings"]["refine"] == 3
+    assert report["settings"]["init"] == "encoder" and report["settings"]["refine_steps"] == 3
     assert report["mean"]["psnr_unobserved"] > 0 and (out / "compare.png").is_file()

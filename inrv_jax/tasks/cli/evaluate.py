@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from inrv_jax.masks import HELDOUT_TASKS
-from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments
+from inrv_jax.tasks.cli.arguments import INITS, add_checkpoint_arguments, positive_int
 
 # Named when the suite does not fit in memory (inrv_jax.cli).
 MEMORY_KNOBS = ("--heldout-num", "--fvd-samples")
@@ -20,6 +20,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=300, help="inversion steps")
     p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--init", default="mean", choices=INITS)
+    p.add_argument(
+        "--pixels-per-step",
+        type=positive_int,
+        default=None,
+        help="observed pixels an inversion step draws (default all); fit-single draws the same",
+    )
+    p.add_argument(
+        "--choose",
+        action="store_true",
+        help="first choose each task's method (init, steps, refinement) on validation clips "
+        "disjoint from the test clips; writes OUT/recipe.json and WORKDIR/recipe.json",
+    )
+    p.add_argument("--validation-num", type=int, default=8, help="validation clips of --choose")
+    p.add_argument(
+        "--recipe", default=None, help="evaluate with a recipe file of an earlier --choose"
+    )
     p.add_argument(
         "--encoder-steps",
         default="0,20",

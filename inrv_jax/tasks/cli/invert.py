@@ -41,7 +41,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--steps", type=non_negative_int, default=300, help="Adam steps on z (0: the init only)"
     )
     p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--init", default="mean", choices=INITS)
+    p.add_argument(
+        "--init",
+        default="mean",
+        choices=(*INITS, "auto"),
+        help="auto: the method `inrv evaluate --choose` picked on validation clips "
+        "(WORKDIR/recipe.json)",
+    )
+    p.add_argument(
+        "--recipe",
+        default=None,
+        help="recipe file of `inrv evaluate --choose`: init, steps, lr and refinement of the task",
+    )
     p.add_argument("--batch", type=positive_int, default=16, help="videos inverted at once")
     p.add_argument(
         "--refine",
@@ -53,6 +64,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--refine-params", default="all", choices=REFINE_PARTS, help="what --refine moves"
     )
     p.add_argument("--refine-lr", type=float, default=1e-4)
+    p.add_argument(
+        "--refine-anchor",
+        type=float,
+        default=0.0,
+        help="pull of the refined INR towards the generated one (0: none)",
+    )
     p.add_argument("--pixels-per-step", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")

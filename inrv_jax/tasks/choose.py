@@ -1,0 +1,203 @@
+"""Each task's inversion method, chosen on validation clips (never on the clips it is tested on).
+
+A **recipe** is how one task is inverted: the init (``mean``, ``nearest``, ``encoder``), the
+z-Adam steps and learning rate, then optionally refinement of the generated INR (steps, which
+leaves, learning rate, anchor: ``tasks.refine``). ``choose`` scores every candidate recipe of a
+grid on *validation* clips, held-out clips disjoint from the test clips (``tasks.videos``'
+``split="validation"``), by the task's compared metric (``scoring.compared_metric``: PSNR over
+the hidden pixels, plain inversion over all pixels), and keeps the best per task. The test clips
+never enter: ``choose`` only sees the videos it is given.
+
+Candidates that share an init and z-steps share one inversion; their refinements start from its
+latents. Scores come with the method's seconds (compilation excluded), so the record shows what
+each choice costs.
+
+Python API::
+
+    val, _ = heldout_videos(tm, 16, split="validation")
+    choice = choose(tm, val, ["prediction", "inpainting"], pixels_per_step=512)
+    save_recipes(path, choice)            # what `inrv evaluate --choose` writes
+    recipe = load_recipes(path)["prediction"]
+    run_task(tm, test_videos, "prediction", **recipe.kwargs())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import pathlib
+
+import numpy as np
+
+from inrv_jax.errors import InputError
+from inrv_jax.masks import get_task
+from inrv_jax.tasks.inversion import invert
+from inrv_jax.tasks.prepare import prepare
+from inrv_jax.tasks.refine import refine, render_inrs
+from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
+
+RECIPE_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One way to invert a task: ``run_task``'s method keywords (``kwargs()``)."""
+
+    init: str = "mean"
+    steps: int = 300
+    lr: float = 1e-2
+    refine_steps: int = 0
+    refine_part: str = "all"
+    refine_lr: float = 1e-4
+    refine_anchor: float = 0.0
+
+    def kwargs(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def name(self) -> str:
+        """E.g. ``mean+300`` or ``nearest+300 refine all 100 (lr 0.0001, anchor 10)``."""
+        text = f"{self.init}+{self.steps}"
+        if self.refine_steps:
+            text += (f" refine {self.refine_part} {self.refine_steps} (lr {self.refine_lr:g}, "
+                     f"anchor {self.refine_anchor:g})")  # fmt: skip
+        return text
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recipe:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - fields)
+        if unknown:
+            raise InputError(f"recipe has unknown keys {unknown}; known: {sorted(fields)}")
+        return cls(**d)
+
+
+def candidate_grid(
+    inits=("mean", "nearest"),
+    steps=(300,),
+    lr: float = 1e-2,
+    refine_steps=(0, 100, 300),
+    refine_parts=("all",),
+    refine_lrs=(1e-4,),
+    anchors=(0.0, 10.0),
+) -> tuple[Recipe, ...]:
+    """Every combination (refinement settings only where ``refine_steps`` > 0)."""
+    out = []
+    for init, k in itertools.product(inits, steps):
+        out.append(Recipe(init, int(k), lr))
+        for r, part, rlr, anchor in itertools.product(
+            [r for r in refine_steps if r], refine_parts, refine_lrs, anchors
+        ):
+            out.append(Recipe(init, int(k), lr, int(r), part, float(rlr), float(anchor)))
+    return tuple(out)
+
+
+def choose(
+    trained,
+    videos,
+    tasks,
+    candidates: tuple[Recipe, ...] | None = None,
+    *,
+    pixels_per_step: int | None = None,
+    seed: int = 0,
+    batch: int | None = None,
+    encoder=None,
+    log=print,
+) -> dict:
+    """Score ``candidates`` (default ``candidate_grid()``, plus the ``encoder`` init when an
+    encoder is given) on the validation ``videos`` f32[B, T, H, W, 3] for every task.
+
+    Returns:
+      {"tasks": {task: {"metric", "chosen": Recipe, "scores": [{"recipe", "name", "score",
+      "seconds"}]}}, "num_videos", "pixels_per_step", "seed"}.
+    """
+    if candidates is None:
+        inits = ("mean", "nearest", "encoder") if encoder is not None else ("mean", "nearest")
+        candidates = candidate_grid(inits=inits)
+    videos = np.asarray(videos, np.float32)
+    out = {"tasks": {}, "num_videos": len(videos), "pixels_per_step": pixels_per_step,
+           "seed": seed}  # fmt: skip
+    for task in tasks:
+        scores = _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
+                             encoder)  # fmt: skip
+        best = max(scores, key=lambda s: s["score"])
+        out["tasks"][task] = {"metric": compared_metric(task), "chosen": best["recipe"],
+                              "scores": scores}  # fmt: skip
+        log(f"  {task}: chose {best['name']} ({best['score']:.2f} dB on {len(videos)} "
+            f"validation clips; {len(scores)} candidates)")  # fmt: skip
+    return out
+
+
+def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch, encoder):
+    options = get_task(task).heldout_options(videos.shape[1])
+    prepared = prepare(videos, task, seed=seed, **options)
+    scored = None if get_task(task).unobserved == "none" else prepared.unobserved
+    key = compared_metric(task)
+    shape = videos.shape[1:4]
+    scores = []
+
+    def inversion(r: Recipe):
+        return r.init, r.steps, r.lr
+
+    groups = itertools.groupby(sorted(candidates, key=inversion), key=inversion)
+    for (init, steps, lr), group in groups:
+        inv = invert(trained.model, trained.params, prepared.obs, learned=trained.latents,
+                     steps=steps, lr=lr, init=init, seed=seed, batch=batch,
+                     pixels_per_step=pixels_per_step, encoder=encoder,
+                     shape=prepared.observed.shape[1:4])  # fmt: skip
+        for recipe in group:
+            seconds = inv.seconds
+            if recipe.refine_steps:
+                ref = refine(trained.model, trained.params, inv.latents, prepared.obs,
+                             steps=recipe.refine_steps, lr=recipe.refine_lr,
+                             part=recipe.refine_part, anchor=recipe.refine_anchor, batch=batch,
+                             pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
+                recon = render_inrs(trained.model.inr_spec, ref.inr, shape)
+                seconds += ref.seconds
+            else:
+                recon = render_latents(trained, inv.latents, shape)
+            score = mean_metrics(video_metrics(recon, videos, scored))[key]
+            scores.append({"recipe": recipe, "name": recipe.name, "score": score,
+                           "seconds": seconds})  # fmt: skip
+    return scores
+
+
+def save_recipes(path, choice: dict, provenance: dict | None = None) -> None:
+    """Write ``choose``'s result as the recipe file ``inrv invert --recipe`` reads."""
+    record = {
+        "version": RECIPE_VERSION,
+        "recipes": {t: dataclasses.asdict(r["chosen"]) for t, r in choice["tasks"].items()},
+        "validation": {k: v for k, v in choice.items() if k != "tasks"} | (provenance or {}),
+        "scores": {
+            t: [{**s, "recipe": dataclasses.asdict(s["recipe"])} for s in r["scores"]]
+            for t, r in choice["tasks"].items()
+        },
+    }
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(jsonable(record), indent=1))
+
+
+def load_recipes(path) -> dict[str, Recipe]:
+    """{task: Recipe} of a recipe file; a missing or malformed file is an ``InputError``."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise InputError(f"no recipe file {path}; write one with `inrv evaluate --choose`")
+    try:
+        record = json.loads(path.read_text())
+        return {task: Recipe.from_dict(d) for task, d in record["recipes"].items()}
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
+        raise InputError(
+            f"{path} is not a recipe file of `inrv evaluate --choose` ({err})"
+        ) from None
+
+
+def recipe_for(path, task: str) -> Recipe:
+    """The recipe of ``task`` in a recipe file, or an ``InputError`` naming what it has."""
+    recipes = load_recipes(path)
+    if task not in recipes:
+        raise InputError(f"{path} has recipes for {sorted(recipes)}, not {task!r}; "
+                         f"choose with `inrv evaluate --choose --tasks {task}`")  # fmt: skip
+    return recipes[task]
