@@ -105,6 +105,7 @@ def evaluate(
     pixels_per_step: int | None = None,
     recipes: dict | None = None,
     choose_num: int = 0,
+    candidates=None,
     log=print,
 ) -> dict:
     """Run the suite (see module doc). Returns the report dict (JSON-ready after ``jsonable``).
@@ -114,7 +115,8 @@ def evaluate(
     replacing init/steps/lr (and adding refinement) for those tasks; ``choose_num`` > 0: first
     choose every task's recipe on that many validation clips (``choose.choose``; clips disjoint
     from the test clips, ``videos.heldout_videos(split="validation")``), recorded in
-    ``report["choice"]``."""
+    ``report["choice"]``; ``candidates``: the recipes it scores (default
+    ``choose.candidate_grid()``)."""
     lp = load_lpips("vgg16") if lpips else None
     report: dict = {"checkpoint_step": trained.step, "video_shape": list(trained.video_shape)}
     heldout = None
@@ -136,8 +138,8 @@ def evaluate(
             val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
                                             split="validation", after=heldout_num)  # fmt: skip
             log(f"choosing each task's method on {len(val)} validation clips")
-            choice = choose(trained, val, tasks, pixels_per_step=pixels_per_step, seed=seed,
-                            encoder=encoder, log=log)  # fmt: skip
+            choice = choose(trained, val, tasks, candidates, pixels_per_step=pixels_per_step,
+                            seed=seed, encoder=encoder, log=log)  # fmt: skip
             report["choice"] = {**choice, "paths": val_paths}
             recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
         context = baseline_context(trained, tasks, seed) if baselines else None
