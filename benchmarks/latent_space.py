@@ -45,7 +45,6 @@ import hashlib
 import json
 import os
 import pathlib
-import platform
 import shutil
 import sys
 import time
@@ -54,11 +53,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+import common  # noqa: E402  (benchmarks/common.py: the record's header)
+
 from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
-import jax  # noqa: E402
+import jax  # noqa: E402, F401  (after retain_freed_memory)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "atari.py"
@@ -66,6 +67,14 @@ HELDOUT_DATA_SEED = 1  # training runs use data seed 0
 HELDOUT_CANDIDATES = 2  # held-out clips drawn per clip kept (some share a frame with training)
 # configs/atari.py:wide_batch: 3,050 steps of 64 clips over 512 clips.
 UPDATES_PER_CLIP = 3050 * 64 / 512
+# Candidate methods each task chooses from on validation clips (inrv_jax.tasks.choose).
+CHOOSE_GRIDS = {
+    "default": dict(inits=("mean", "nearest"), steps=(300,), refine_steps=(0, 100, 300),
+                    refine_lrs=(3e-4,), anchors=(0.0, 100.0)),
+    "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10), anchors=(0.0,)),
+}  # fmt: skip
+CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
+CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time
 
 
 def _load() -> float:
@@ -109,9 +118,15 @@ def make_config(args, num_videos: int, steps: int, **overrides):
 
 
 # ------------------------------------------------------------------------------------- data
-def heldout_sets(args) -> tuple[dict[str, np.ndarray], dict]:
+# (data seed of unseen episodes, data seed of unseen games) per split: test and validation
+# clips come from different seeds, so no clip is in both.
+SPLIT_SEEDS = {"test": (HELDOUT_DATA_SEED, 0), "validation": (HELDOUT_DATA_SEED + 1, 1)}
+
+
+def heldout_sets(args, split: str = "test") -> tuple[dict[str, np.ndarray], dict]:
     """The two held-out sets, f32[K, T, H, W, 3] in [-1, 1] (unseen episodes, unseen games), and
-    what was skipped to make them.
+    what was skipped to make them. ``split``: ``test`` (the scored clips) or ``validation`` (the
+    clips each task's method is chosen on: other data seeds, ``SPLIT_SEEDS``).
 
     Other episodes can still pass through a screen a training clip shows (a title or reset
     screen), and a hidden region equal to a training clip's makes nearest-training's PSNR
@@ -128,12 +143,13 @@ def heldout_sets(args) -> tuple[dict[str, np.ndarray], dict]:
     # Clips of one data seed share each game's start states (inrv_jax.data.atari): unseen
     # episodes are the same games played from another seed's trunks.
     sets, skipped = {}, {}
-    for name, split, seed in (
-        ("episodes", "train", HELDOUT_DATA_SEED),
-        ("games", "heldout_games", 0),
+    episodes_seed, games_seed = SPLIT_SEEDS[split]
+    for name, games, seed in (
+        ("episodes", "train", episodes_seed),
+        ("games", "heldout_games", games_seed),
     ):
         cfg = make_config(args, HELDOUT_CANDIDATES * k, 1).data
-        cfg.seed, cfg.builtin.split = seed, split
+        cfg.seed, cfg.builtin.split = seed, games
         source, clips, skipped[name] = source_from_config(cfg), [], []
         for i in range(cfg.num_videos):
             clip = source.load(i)
@@ -218,23 +234,25 @@ def trained_workdir(workdir: pathlib.Path) -> pathlib.Path:
 
 
 # --------------------------------------------------------------------------------- evaluation
-def heldout_rows(args, workdir: pathlib.Path, sets: dict) -> dict:
+def heldout_rows(args, workdir: pathlib.Path, sets: dict, recipes: dict | None = None) -> dict:
     """Every held-out task on every held-out set: model and baselines (means, seconds). PSNR and
     SSIM only: the tables compare PSNR, and LPIPS (VGG16 on every frame of the model and of every
-    baseline) would cost a quarter of the benchmark."""
+    baseline) would cost a quarter of the benchmark. ``recipes``: {set: {task: Recipe}}, the
+    methods chosen on validation clips (default: mean init, ``--inversion-steps``)."""
     from inrv_jax.checkpoint import load_trained
-    from inrv_jax.masks import HELDOUT_TASKS
     from inrv_jax.tasks.evaluate import baseline_context, task_section
 
     trained = load_trained(trained_workdir(workdir))
-    context = baseline_context(trained, HELDOUT_TASKS, args.seed)
+    context = baseline_context(trained, _tasks(args), args.seed)
     inversion = {"steps": args.inversion_steps, "lr": 1e-2, "init": "mean", "seed": args.seed,
                  "pixels_per_step": args.inversion_pixels}  # fmt: skip
     out = {}
     for split, videos in sets.items():
         out[split] = {}
-        for task in HELDOUT_TASKS:
-            res = task_section(trained, videos, task, None, _quiet, context, **inversion)
+        for task in _tasks(args):
+            recipe = (recipes or {}).get(split, {}).get(task)
+            res = task_section(trained, videos, task, None, _quiet, context, recipe=recipe,
+                               **inversion)  # fmt: skip
             res.pop("per_video", None)
             for b in res.get("baselines", {}).values():
                 b.pop("per_video", None)
@@ -245,6 +263,60 @@ def heldout_rows(args, workdir: pathlib.Path, sets: dict) -> dict:
 
 def _quiet(*args) -> None:
     pass
+
+
+def _tasks(args) -> tuple[str, ...]:
+    from inrv_jax.masks import HELDOUT_TASKS
+
+    return tuple(getattr(args, "tasks", None) or HELDOUT_TASKS)
+
+
+def choose_rows(args, workdir: pathlib.Path, val_sets: dict) -> dict:
+    """Each task's method per held-out set, chosen on that set's validation clips
+    (``inrv_jax.tasks.choose``; grid ``--choose-grid``): {set: choice}."""
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.choose import candidate_grid, choose
+
+    trained = load_trained(trained_workdir(workdir))
+    grid = candidate_grid(**CHOOSE_GRIDS[args.choose_grid])
+    out = {}
+    for split, videos in val_sets.items():
+        print(f"  choosing on {len(videos)} validation {split} clips ({len(grid)} candidates)",
+              flush=True)  # fmt: skip
+        out[split] = choose(trained, videos, _tasks(args), grid, seed=args.seed,
+                            pixels_per_step=args.inversion_pixels, log=print)  # fmt: skip
+    return out
+
+
+def speed_curve(args, workdir: pathlib.Path, videos: np.ndarray) -> dict:
+    """Plain inversion (task ``all``) of ``videos``: PSNR against seconds (compilation excluded)
+    of INR-V (mean init, z-Adam steps ``CURVE_STEPS``) and of fit-single with the same pixels a
+    step and seed, given each of those seconds and ``CURVE_FIT_MULTIPLES`` x the longest."""
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.baselines import Context, fit_single_inr
+    from inrv_jax.tasks.invert import run_task
+    from inrv_jax.tasks.scoring import mean_metrics, video_metrics
+
+    trained = load_trained(trained_workdir(workdir))
+    inrv = []
+    for steps in CURVE_STEPS:
+        res = run_task(trained, videos, "all", steps=steps, seed=args.seed,
+                       pixels_per_step=args.inversion_pixels)  # fmt: skip
+        inrv.append({"steps": steps, "seconds": res.method_seconds, "psnr": res.summary["psnr"]})
+    fit = []
+    longest = max(r["seconds"] for r in inrv)
+    for budget in [r["seconds"] for r in inrv] + [m * longest for m in CURVE_FIT_MULTIPLES]:
+        context = Context(seconds=budget, inr_spec=trained.model.inr_spec, seed=args.seed,
+                          pixels_per_step=args.inversion_pixels)  # fmt: skip
+        start = time.perf_counter()
+        recon = fit_single_inr(videos, np.ones(videos.shape[:4], np.float32), videos.shape[1:4],
+                               context)  # fmt: skip
+        psnr = mean_metrics(video_metrics(recon, videos))["psnr"]
+        fit.append({"budget": budget, "wall": time.perf_counter() - start, "psnr": psnr})
+    print("  speed: INR-V " + ", ".join(f"{r['seconds']:.1f}s {r['psnr']:.2f}" for r in inrv)
+          + " | fit-single " + ", ".join(f"{r['budget']:.1f}s {r['psnr']:.2f}" for r in fit),
+          flush=True)  # fmt: skip
+    return {"inrv": inrv, "fit_single": fit}
 
 
 def _brief(res: dict) -> str:
@@ -288,32 +360,73 @@ def generation_rows(args, workdir: pathlib.Path, heldout: np.ndarray, features) 
 
 # ------------------------------------------------------------------------------------ report
 def markdown(record: dict) -> str:
-    """The tables of README's "How good is the latent space?" section."""
+    """The tables of README's "How good is the latent space?" section, from one record."""
     p = record["protocol"]
+    m = record["machine"]
+    runs = record["runs"]
+    trained = ", ".join(
+        f"N = {r['num_videos']}: {r['train']['steps']} steps, {r['train']['seconds'] / 60:.1f} min, "
+        f"training clips {r['train']['recon_psnr']:.2f} dB"
+        for r in runs
+    )
     lines = [
-        f"Atari clips {p['frames']}×{p['size']}×{p['size']}, {p['steps']} training steps per run "
-        f"(fast recipe), {p['heldout']} held-out clips per set (held-out games: "
-        f"{p['holdout_games']}), inversion {p['inversion_steps']} Adam steps of "
-        f"{p['inversion_pixels']} observed pixels; generation {p['gen_samples']} samples, I3D at "
-        f"{p['i3d_resolution']}²; seed {p['seed']}; {record['machine']}; "
-        f"{record['minutes']:.1f} min in all. Held-out candidates skipped for sharing a frame "
-        f"with a training clip: {_skipped(record)}.",
+        f"`{record['command']}` — commit {record['commit']}, {record['date']}, {m['cpu']} "
+        f"({m['cores']} cores, {m['accelerator']}), {record['minutes']:.1f} min in all.",
+        "",
+        f"Atari clips {p['frames']}×{p['size']}×{p['size']}, recipe `configs/atari.py:"
+        f"{p['recipe']}` at {p['updates_per_clip']:g} updates per clip ({trained}). "
+        f"{p['heldout']} test clips per held-out set (held-out games: {p['holdout_games']}) and as "
+        f"many validation clips from other data seeds ({_seeds(p)}); candidates sharing a frame "
+        f"with a training clip skipped ({_skipped(record)}). Each task's method is chosen on the "
+        f"validation clips from {_grid(p)}, every inversion and refinement step drawing "
+        f"{p['inversion_pixels']} observed pixels; fit-single draws the same pixels for the "
+        "method's seconds (compilation excluded from both).",
         "",
         "PSNR (dB) on the pixels each task hid (plain inversion: all pixels); best baseline in "
         "brackets; ✓ = INR-V beats every baseline.",
         "",
     ]
+    sizes = [r["num_videos"] for r in runs]
     for split, title in (("episodes", "unseen episodes"), ("games", "unseen games")):
-        sizes = [r["num_videos"] for r in record["runs"]]
         lines += [f"**Held-out {title}**", ""]
-        lines.append("| task | " + " | ".join(f"N = {n}" for n in sizes) + " |")
-        lines.append("| --- |" + " ---: |" * len(sizes))
-        for task in record["runs"][0]["heldout"][split]:
-            cells = [_cell(r["heldout"][split][task]) for r in record["runs"]]
-            lines.append(f"| {task} | " + " | ".join(cells) + " |")
+        lines.append("| task | " + " | ".join(f"N = {n}" for n in sizes) + " | method (N = "
+                     f"{sizes[-1]}) |")  # fmt: skip
+        lines.append("| --- |" + " ---: |" * len(sizes) + " --- |")
+        for task in runs[0]["heldout"][split]:
+            cells = [_cell(r["heldout"][split][task]) for r in runs]
+            method = runs[-1].get("chosen", {}).get(split, {}).get(task, {}).get("name", "–")
+            lines.append(f"| {task} | " + " | ".join(cells) + f" | {method} |")
         lines.append("")
-    lines += _generation_table(record) + _ablation_table(record)
+    lines += _speed_table(record) + _generation_table(record) + _ablation_table(record)
     return "\n".join(lines) + "\n"
+
+
+def _seeds(p: dict) -> str:
+    seeds = p.get("split_seeds", SPLIT_SEEDS)
+    return (f"episodes: test seed {seeds['test'][0]}, validation seed {seeds['validation'][0]}; "
+            f"games: test seed {seeds['test'][1]}, validation seed {seeds['validation'][1]}")  # fmt: skip
+
+
+def _grid(p: dict) -> str:
+    g = p.get("choose_grid_values", CHOOSE_GRIDS[p["choose_grid"]])
+    return (f"init {'/'.join(g['inits'])} × {'/'.join(map(str, g['steps']))} z-steps × refinement "
+            f"{'/'.join(map(str, g['refine_steps']))} steps (lr {'/'.join(map(str, g.get('refine_lrs', (1e-4,))))}, "
+            f"anchor {'/'.join(map(str, g['anchors']))})")  # fmt: skip
+
+
+def _speed_table(record: dict) -> list[str]:
+    lines = ["**Plain inversion against time** (held-out episodes; seconds without compilation; "
+             "fit-single drew the same pixels a step)", "",
+             "| method | seconds | PSNR |", "| --- | ---: | ---: |"]  # fmt: skip
+    last = record["runs"][-1]
+    if "speed" not in last:
+        return []
+    for r in last["speed"]["inrv"]:
+        lines.append(f"| INR-V (N = {last['num_videos']}), mean init + {r['steps']} steps | "
+                     f"{r['seconds']:.1f} | {r['psnr']:.2f} |")  # fmt: skip
+    for r in last["speed"]["fit_single"]:
+        lines.append(f"| fit-single | {r['budget']:.1f} | {r['psnr']:.2f} |")
+    return lines + [""]
 
 
 def _skipped(record: dict) -> str:
@@ -470,17 +583,24 @@ def parse_args(argv=None):
         "--ablate-n", type=int, default=0, help="ablations at this N (README: 512); 0: none"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tasks", default=None, help="held-out tasks (default all of them)")
+    parser.add_argument(
+        "--choose-grid", default="default", choices=tuple(CHOOSE_GRIDS),
+        help="candidate methods each task chooses from on validation clips",
+    )  # fmt: skip
     parser.add_argument("--work", default="runs/latent_space", help="training workdirs")
     parser.add_argument("--out", default="docs/latent_space", help="JSON, markdown, plots")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a rehearsal")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.updates_per_clip, args.heldout = "64,128", 10.0, 4
-        args.inversion_steps, args.gen_samples, args.ablate_n = 20, 8, 16
+        args.inversion_steps, args.gen_samples, args.ablate_n = 20, 8, 0
+        args.choose_grid = "quick"
         args.i3d_resolution = min(args.i3d_resolution, 112)
         args.work = args.work + "_quick"
         args.out = args.work + "/report"  # a rehearsal writes nothing into docs/
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.tasks = [t for t in args.tasks.split(",") if t] if args.tasks else None
     return args
 
 
@@ -538,20 +658,25 @@ def main(argv=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     features = MemoFeatures(I3DFeatures(resolution=args.i3d_resolution))
     sets, skipped = heldout_sets(args)
-    print(f"held-out sets: { {k: v.shape for k, v in sets.items()} }", flush=True)
+    val_sets, val_skipped = heldout_sets(args, "validation")
+    print(f"held-out sets: { {k: v.shape for k, v in sets.items()} } (+ as many validation)",
+          flush=True)  # fmt: skip
     record = {
-        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
-        "machine": f"{platform.machine()} {os.cpu_count()} CPU cores, jax {jax.__version__}",
-        "heldout_skipped": skipped,  # candidate indices sharing a frame with a training clip
+        **common.record_header("benchmarks/latent_space.py", argv),
+        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")}
+        | {"choose_grid_values": CHOOSE_GRIDS[args.choose_grid], "split_seeds": SPLIT_SEEDS},
+        # candidate indices sharing a frame with a training clip
+        "heldout_skipped": skipped,
+        "validation_skipped": val_skipped,
         "runs": [],
     }
+    key = _eval_key(args, sets, val_sets)
     for n in args.sizes:
         steps = run_steps(args, n)
         cfg = make_config(args, n, steps)
         print(f"N = {n}: training {steps} steps", flush=True)
         run = {"num_videos": n, "train": train(cfg, work / f"N{n}")}
-        run["heldout"] = heldout_rows(args, work / f"N{n}", sets)
-        run["generation"] = generation_rows(args, work / f"N{n}", sets["episodes"], features)
+        run.update(_evaluation(args, work / f"N{n}", key, sets, val_sets, features))
         run["minutes_at_end"] = (time.perf_counter() - start) / 60  # since the run started
         record["runs"].append(run)
         _write(record, out, start)
@@ -575,6 +700,65 @@ def main(argv=None) -> dict:
     print(markdown(record))
     print(f"wrote {out}/latent_space.json, latent_space.md, heldout_psnr.png, generation.png")
     return record
+
+
+def _eval_key(args, sets: dict, val_sets: dict) -> str:
+    """What an N's evaluation depends on besides its model: the protocol and the clips."""
+    h = hashlib.sha256()
+    for name in ("tasks", "heldout", "inversion_pixels", "inversion_steps", "choose_grid",
+                 "gen_samples", "i3d_resolution", "seed"):  # fmt: skip
+        h.update(repr(getattr(args, name)).encode())
+    for group in (sets, val_sets):
+        for name in sorted(group):
+            h.update(np.ascontiguousarray(group[name]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _evaluation(args, workdir: pathlib.Path, key: str, sets, val_sets, features) -> dict:
+    """The methods chosen on validation clips, the held-out rows with them, the speed curve and
+    generation of the model in ``workdir``; reused from ``workdir/eval_KEY.json`` when this
+    protocol already ran on this model (each with the commit and date it ran at)."""
+    from inrv_jax.tasks.scoring import jsonable
+
+    cached = workdir / f"eval_{key}.json"
+    if cached.exists():
+        print(f"  reusing {cached}", flush=True)
+        return json.loads(cached.read_text())
+    header = common.record_header("benchmarks/latent_space.py", None)
+    choice = choose_rows(args, workdir, val_sets)
+    recipes = {split: {t: c["tasks"][t]["chosen"] for t in c["tasks"]}
+               for split, c in choice.items()}  # fmt: skip
+    out = {
+        "evaluated": {k: header[k] for k in ("commit", "date", "machine")},
+        "chosen": {
+            split: {
+                t: {
+                    "recipe": r.kwargs(),
+                    "name": r.name,
+                    "validation_psnr": _chosen_score(choice[split], t),
+                }
+                for t, r in rs.items()
+            }
+            for split, rs in recipes.items()
+        },  # fmt: skip
+        "choice_scores": {
+            split: {
+                t: [{k: v for k, v in x.items() if k != "recipe"} for x in c["tasks"][t]["scores"]]
+                for t in c["tasks"]
+            }
+            for split, c in choice.items()
+        },  # fmt: skip
+        "heldout": heldout_rows(args, workdir, sets, recipes),
+        "speed": speed_curve(args, workdir, sets["episodes"]),
+        "generation": generation_rows(args, workdir, sets["episodes"], features),
+    }
+    out = jsonable(out)
+    cached.write_text(json.dumps(out, indent=1))
+    return out
+
+
+def _chosen_score(choice: dict, task: str) -> float:
+    return max(s["score"] for s in choice["tasks"][task]["scores"])
 
 
 def _write(record: dict, out: pathlib.Path, start: float) -> None:

@@ -80,8 +80,8 @@ def candidate_grid(
     lr: float = 1e-2,
     refine_steps=(0, 100, 300),
     refine_parts=("all",),
-    refine_lrs=(1e-4,),
-    anchors=(0.0, 10.0),
+    refine_lrs=(3e-4,),
+    anchors=(0.0, 100.0),
 ) -> tuple[Recipe, ...]:
     """Every combination (refinement settings only where ``refine_steps`` > 0)."""
     out = []

@@ -20,7 +20,7 @@ FAST = {
     "render": [],
     "generate": ["--num", "2"],
     "interpolate": [],
-    "invert": ["--num", "2", "--steps", "5"],
+    "invert": ["--num", "2", "--steps", "5", "--future-frames", "2"],  # the tiny model: T = 4
     "evaluate": ["--heldout-num", "2", "--steps", "5", "--fvd-samples", "0", "--no-lpips"],
     "train-encoder": ["--steps", "3"],  # before README's `invert --init encoder`
     "fit-prior": ["--steps", "20"],  # before README's `generate --mode prior:flow`
