@@ -71,7 +71,8 @@ UPDATES_PER_CLIP = 3050 * 64 / 512
 CHOOSE_GRIDS = {
     "default": dict(inits=("mean", "nearest"), steps=(300,), refine_steps=(0, 100, 300),
                     refine_lrs=(3e-4,), anchors=(0.0, 100.0)),
-    "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10), anchors=(0.0,)),
+    "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10),
+                  refine_lrs=(3e-4,), anchors=(0.0,)),
 }  # fmt: skip
 CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
 CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time
@@ -410,7 +411,7 @@ def _seeds(p: dict) -> str:
 def _grid(p: dict) -> str:
     g = p.get("choose_grid_values", CHOOSE_GRIDS[p["choose_grid"]])
     return (f"init {'/'.join(g['inits'])} × {'/'.join(map(str, g['steps']))} z-steps × refinement "
-            f"{'/'.join(map(str, g['refine_steps']))} steps (lr {'/'.join(map(str, g.get('refine_lrs', (1e-4,))))}, "
+            f"{'/'.join(map(str, g['refine_steps']))} steps (lr {'/'.join(map(str, g['refine_lrs']))}, "
             f"anchor {'/'.join(map(str, g['anchors']))})")  # fmt: skip
 
 
