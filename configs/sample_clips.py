@@ -12,7 +12,12 @@ def get_config(variant=None):
     c.data.spec = "sample_clips"
     c.data.frames = 8
     c.data.size = (32, 32)
-    c.data.num_videos = 32
+    # The last 30 % of every sample video's frames are held out (half validation, half test:
+    # `inrv evaluate --choose` chooses on the former, scores on the latter); the first 70 % cut
+    # into 52 training clips.
+    c.data.builtin.heldout_frac = 0.3
+    c.data.builtin.split = "train"
+    c.data.num_videos = 52
     fast_recipe(c, inr_hidden=128)
     # On these real clips the band-limited octaves fit 0.56 dB worse than nerf on the grid and
     # the Fourier basis under the grid's Nyquist 0.27 dB better (35.83 vs 35.56 dB, one run

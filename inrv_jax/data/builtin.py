@@ -285,7 +285,26 @@ def _auto_hop(counts: list[int], length: int, num_videos: int | None) -> int:
     return hop
 
 
-def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> list[Clip]:
+# The parts of each sample video's frames under `heldout_frac` = f: the first 1 - f for
+# training, then f / 2 for validation, then the rest for test (clips never cross a boundary).
+SAMPLE_SPLITS = ("train", "validation", "test")
+
+
+def _split_frames(n: int, heldout_frac: float, split: str) -> tuple[int, int]:
+    """Frames [start, stop) of `split` in a video of `n` frames."""
+    if split not in SAMPLE_SPLITS:
+        raise DataError("sample_clips", "unknown_split", f"split {split!r}",
+                        f"choose one of {SAMPLE_SPLITS}")  # fmt: skip
+    if not 0.0 <= float(heldout_frac) < 1.0:
+        raise DataError("sample_clips", "bad_heldout_frac", f"heldout_frac {heldout_frac}",
+                        "give a fraction in [0, 1)")  # fmt: skip
+    train = n - int(round(n * float(heldout_frac)))
+    val = train + (n - train) // 2
+    return {"train": (0, train), "validation": (train, val), "test": (val, n)}[split]
+
+
+def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None, split="train",
+                  heldout_frac=0.0) -> list[Clip]:  # fmt: skip
     files = sample_video_files()
     if videos is not None:
         wanted = [videos] if isinstance(videos, str) else list(videos)
@@ -295,9 +314,10 @@ def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> l
         if not files:
             raise DataError("sample_clips", "unknown_video", f"no sample video named {wanted}")
     counts = [_frame_count(path) for path in files]
-    hop = int(hop) if hop else _auto_hop(counts, length, num_videos)
+    spans = [_split_frames(n, heldout_frac, split) for n in counts]
+    hop = int(hop) if hop else _auto_hop([b - a for a, b in spans], length, num_videos)
     per_file = []
-    for path, n in zip(files, counts, strict=True):
+    for path, (lo, hi) in zip(files, spans, strict=True):
 
         @functools.cache
         def decoded(path=path) -> np.ndarray:
@@ -315,7 +335,7 @@ def _sample_clips(prep, *, length, num_videos, seed, hop=None, videos=None) -> l
             name = f"sample_clips/{os.path.basename(path)}"
             return Clip(path=name, sha256=sha, read=read, offset=offset, length=length)
 
-        per_file.append([make(o) for o in range(0, n - length + 1, hop)])
+        per_file.append([make(o) for o in range(lo, hi - length + 1, hop)])
     # Round-robin over files so that any prefix (num_videos) mixes all sample videos.
     clips = [c for group in _zip_longest(per_file) for c in group]
     return clips if num_videos is None else clips[:num_videos]
@@ -350,6 +370,9 @@ DATASETS = {
 # (`inrv_jax.tasks.videos.heldout_videos`) are the first clips of the next data seed — other
 # episodes — not clips N.. of the training seed, which restart from the training snapshots.
 HELDOUT_FROM_NEXT_SEED = frozenset({"atari"})
+# Built-ins whose held-out clips are a split of their own (option `split`, with frames disjoint
+# from the training split's) when their option `heldout_frac` is set: sample_clips' later frames.
+HELDOUT_FROM_SPLIT = frozenset({"sample_clips"})
 
 
 def is_builtin(spec: str) -> bool:
@@ -362,7 +385,9 @@ def make_clips(name: str, prep: Preprocess, options: ClipOptions) -> list[Clip]:
     Options: shapes: count, kinds, radius, speed (see `shapes_factors`); moving_digits: count,
     speed; sample_clips: hop (frames between clip starts; unset: `length`, or when that cuts
     fewer than `num_videos` clips the largest hop >= 1 that cuts enough, DataError when even
-    hop 1 cannot), videos (names); atari: games, holdout_games, split, frame_skip,
+    hop 1 cannot), videos (names), heldout_frac and split (the last `heldout_frac` of every
+    video's frames are held out: `split` "train" cuts clips from the frames before, "validation"
+    from the first half of the held-out frames, "test" from the second; `SAMPLE_SPLITS`); atari: games, holdout_games, split, frame_skip,
     repeat_action_probability, warmup (see `atari.AtariSpec.from_options`).
     `length` (all): frames per video, default (frames - 1) * stride + 1. `num_videos` (None:
     8 for shapes and moving_digits, every clip for sample_clips, one per game for atari) and

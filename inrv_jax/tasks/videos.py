@@ -56,11 +56,14 @@ def heldout_videos(
     ``split="test"`` (evaluation): by default videos ``N .. N+num-1`` of the training data config
     (N = training videos; for the procedural built-ins these are new random videos), or for the
     built-ins of ``builtin.HELDOUT_FROM_NEXT_SEED`` (atari) videos ``0 .. num-1`` of the next data
-    seed (other episodes); else the first ``num`` videos of ``spec``.
+    seed (other episodes), or for those of ``builtin.HELDOUT_FROM_SPLIT`` with ``heldout_frac``
+    set (sample_clips) the first ``num`` clips of their ``test`` split (later frames); else the
+    first ``num`` videos of ``spec``.
 
     ``split="validation"`` (choosing a method, ``tasks.choose``): clips disjoint from the test
-    ones: atari's videos ``0 .. num-1`` of the seed after the test seed; otherwise the ``num``
-    videos after the ``after`` test videos (``N+after ..``, or ``after ..`` of ``spec``).
+    ones: atari's videos ``0 .. num-1`` of the seed after the test seed; sample_clips' own
+    ``validation`` split; otherwise the ``num`` videos after the ``after`` test videos
+    (``N+after ..``, or ``after ..`` of ``spec``).
     """
     if split not in SPLITS:
         raise ValueError(f"unknown held-out split {split!r}; choose one of {SPLITS}")
@@ -71,6 +74,8 @@ def heldout_videos(
     cfg = trained.config.data.copy_and_resolve_references()
     if cfg.spec in builtin.HELDOUT_FROM_NEXT_SEED:
         first, cfg.seed = 0, int(cfg.seed) + (2 if split == "validation" else 1)
+    elif cfg.spec in builtin.HELDOUT_FROM_SPLIT and cfg.builtin.get("heldout_frac"):
+        first, cfg.builtin.split = 0, split
     cfg.num_videos = first + num
     src = source_from_config(cfg)
     if len(src) < first + num:

@@ -97,3 +97,22 @@ def test_sample_clips_choose_a_smaller_hop_for_more_clips():
     with pytest.raises(DataError, match="1000 clips of 8 frames asked; .* hold 594") as err:
         open_source("sample_clips", frames=8, size=(16, 16), num_videos=1000, preload=False)
     assert err.value.reason == "too_few_clips"
+
+
+def test_sample_clips_splits_hold_disjoint_later_frames():
+    """heldout_frac 0.3: training clips from each video's first 70 % of frames, validation from
+    the next 15 %, test from the last 15 %; no frame is in two splits."""
+    frames = {}
+    for split in ("train", "validation", "test"):
+        source = open_source("sample_clips", frames=8, size=(16, 16), split=split,
+                             heldout_frac=0.3, preload=False)  # fmt: skip
+        frames[split] = {(e.path, f) for e in source.manifest
+                         for f in range(e.frame_start, e.frame_stop)}  # fmt: skip
+    assert not frames["train"] & frames["validation"]
+    assert not frames["train"] & frames["test"]
+    assert not frames["validation"] & frames["test"]
+    bikes = {s: [f for p, f in frames[s] if p.endswith("bikes.mp4")] for s in frames}
+    assert max(bikes["train"]) < 175 <= min(bikes["validation"])  # 250 frames, 75 held out
+    assert max(bikes["validation"]) < 212 <= min(bikes["test"])
+    with pytest.raises(DataError, match="split 'heldout'"):
+        open_source("sample_clips", frames=8, size=(16, 16), split="heldout", heldout_frac=0.3)

@@ -101,3 +101,23 @@ def test_bad_recipes_name_the_fix(tmp_path):
         load_recipes(tmp_path / "none.json")
     with pytest.raises(InputError, match="unknown keys"):
         Recipe.from_dict({"init": "mean", "step": 3})
+
+
+def test_sample_clips_hold_out_their_later_frames():
+    """With data.builtin.heldout_frac set, sample_clips' test and validation clips are its own
+    splits (later frames of the same videos), whatever N is."""
+    import types
+
+    from inrv_jax.config import load_config
+    from inrv_jax.data import open_source
+
+    config = load_config("configs/sample_clips.py")
+    config.data.size = (16, 16)
+    fake = types.SimpleNamespace(config=config, latents=np.zeros((config.data.num_videos, 4)),
+                                 video_shape=(8, 16, 16))  # fmt: skip
+    for split in ("test", "validation"):
+        videos, _ = heldout_videos(fake, 3, split=split)
+        source = open_source("sample_clips", frames=8, size=(16, 16), split=split,
+                             heldout_frac=config.data.builtin.heldout_frac)  # fmt: skip
+        expected = np.stack([source.load(i) for i in range(3)]).astype(np.float32) / 127.5 - 1
+        np.testing.assert_allclose(videos, expected, atol=1e-6)
