@@ -28,19 +28,17 @@ training frame, bicubic 4x, INR-V 4x of the first and last variant, the true 4x 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
-import platform
 import shutil
-import subprocess
 import sys
 import time
 
+import common  # benchmarks/common.py: the record's header
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = common.ROOT
 
 # name -> config overrides. The first is the official encoding; the others are the family of
 # inrv_jax/encoding.py with and without off-grid supervision (train.coord_jitter). Each
@@ -96,39 +94,6 @@ COLUMNS = (
 def config_path(config: str) -> str:
     """``configs/NAME.py[:variant]`` relative to the checkout (absolute paths pass through)."""
     return config if os.path.isabs(config) else str(ROOT / config)
-
-
-def machine() -> dict:
-    """Where the numbers were measured: CPU model, cores, load, accelerator, versions."""
-    import jax
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_1min": os.getloadavg()[0],
-        "accelerator": jax.default_backend(),
-        "jax": jax.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def truths(config, num: int, scale: int):
@@ -295,10 +260,7 @@ def main(argv=None) -> dict:
     work, out = pathlib.Path(args.work), pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     record = {
-        "command": " ".join(["python", "benchmarks/continuity.py", *argv]),
-        "commit": commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
+        **common.record_header("benchmarks/continuity.py", argv),
         "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
         "rows": [],
     }

@@ -13,7 +13,6 @@ record (command, commit, date, machine, protocol, rows per workdir).
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import pathlib
@@ -22,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import continuity  # noqa: E402  (benchmarks/continuity.py: commit, machine)
+import common  # noqa: E402  (benchmarks/common.py: the record header)
 import latent_space as ls  # noqa: E402  (benchmarks/latent_space.py: the held-out protocol)
 
 
@@ -34,10 +33,7 @@ def main(argv=None) -> dict:
     args = ls.parse_args(["--sizes", "512"])
     clips, skipped = ls.heldout_episodes(args, load_trained(workdirs[0]).config)
     record = {
-        "command": " ".join(["python", "benchmarks/continuity_heldout.py", *argv]),
-        "commit": continuity.commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": continuity.machine(),
+        **common.record_header("benchmarks/continuity_heldout.py", argv),
         "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out", "sizes")},
         "heldout_skipped": skipped,
         "rows": {},

@@ -4,10 +4,13 @@ machine, protocol): a table typed by hand, or a record re-run without updating R
 import importlib.util
 import json
 import pathlib
+import sys
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The benchmark scripts import benchmarks/common.py as their sibling (`import common`).
+sys.path.insert(0, str(ROOT / "benchmarks"))
 RECORDS = ("docs/continuity/continuity.json", "docs/continuity/atari/continuity.json")
 
 

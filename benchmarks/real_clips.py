@@ -1,0 +1,158 @@
+"""Held-out *real* clips: INR-V trained on the sample videos' first 70 % of frames, inverted on
+clips of their last 30 % (``configs/sample_clips.py``: validation = the first half of those
+frames, test = the second), each task's method chosen on the validation clips, next to every
+baseline of the task, and the post-hoc encoder (one pass, + 20 steps) beside the chosen method.
+
+    python benchmarks/real_clips.py            # the record in docs/real_clips/ (~20 min, 2 CPU cores)
+    python benchmarks/real_clips.py --quick    # rehearsal: tiny budgets, writes under runs/ only
+
+Protocol (written with every number into ``OUT/real_clips.json``, with command, commit, date
+and machine): train ``--config`` (``--steps``) in ``WORK/model`` (reused when finished), train
+a post-hoc encoder (``--encoder-steps``; reused when there), then ``inrv_jax.tasks.evaluate``
+with ``choose_num`` = ``--clips`` validation clips and ``--clips`` test clips, ``--pixels``
+observed pixels an inversion step (fit-single draws the same, for the method's seconds), the
+encoder rows at 0 and 20 steps, no FVD, no LPIPS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import shutil
+import time
+
+import common  # benchmarks/common.py: the record's header
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", default="configs/sample_clips.py")
+    p.add_argument("--steps", type=int, default=0, help="training steps (0: the config's)")
+    p.add_argument("--encoder-steps", type=int, default=1000)
+    p.add_argument("--clips", type=int, default=10, help="validation clips and test clips")
+    p.add_argument("--tasks", default="all,inpainting,prediction,frame-interpolation")
+    p.add_argument("--pixels", type=int, default=512, help="observed pixels an inversion step")
+    p.add_argument("--work", default="runs/real_clips")
+    p.add_argument("--out", default="docs/real_clips")
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.steps, args.encoder_steps, args.clips = 40, 20, 3
+        args.work, args.out = args.work + "_quick", args.work + "_quick/report"
+    return args
+
+
+def train_model(args, workdir: pathlib.Path) -> dict:
+    from inrv_jax.config import load_config
+    from inrv_jax.train.loop import train_and_evaluate
+
+    done = workdir / "benchmark_run.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    shutil.rmtree(workdir, ignore_errors=True)
+    config = load_config(str(common.ROOT / args.config))
+    if args.steps:
+        config.train.steps = args.steps
+        config.train.eval_every = config.train.checkpoint_every = args.steps
+    start = time.perf_counter()
+    final = train_and_evaluate(config, workdir)
+    record = {"seconds": time.perf_counter() - start, "steps": int(config.train.steps),
+              "num_videos": int(config.data.num_videos), "recon_psnr": final["recon/psnr"]}  # fmt: skip
+    done.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def markdown(record: dict) -> str:
+    """The table README's "Real clips" paragraph shows, from one record."""
+    from inrv_jax.tasks.choose import Recipe
+    from inrv_jax.tasks.evaluate import BASELINES, versus_best
+    from inrv_jax.tasks.scoring import compared_metric
+
+    m, p, t = record["machine"], record["protocol"], record["train"]
+    report = record["report"]
+    lines = [
+        f"`{record['command']}` — commit {record['commit']}, {record['date']}, {m['cpu']} "
+        f"({m['cores']} cores, {m['accelerator']}), {record['minutes']:.1f} min in all.",
+        "",
+        f"`{p['config']}`: {t['num_videos']} training clips, {t['steps']} steps in "
+        f"{t['seconds'] / 60:.1f} min, training clips {t['recon_psnr']:.2f} dB; post-hoc encoder "
+        f"{p['encoder_steps']} steps; {p['clips']} validation and {p['clips']} test clips of the "
+        f"held-out later frames; {p['pixels']} observed pixels an inversion step. PSNR (dB) on "
+        "the hidden pixels (inversion: all pixels).",
+        "",
+        "| task | chosen method (validation) | INR-V | encoder, one pass | encoder + 20 | best baseline |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]  # fmt: skip
+    for task, res in report["tasks"].items():
+        key = compared_metric(task)
+        amortized = res.get("amortized", {})
+        enc = [amortized.get(k, {}).get("mean", {}).get(key) for k in ("encoder+0", "encoder+20")]
+        verdict, best = versus_best(task, res)
+        best_cell = "–" if best is None else (
+            f"{BASELINES[best].title if best in BASELINES else best} "
+            f"{res['baselines'][best]['mean'][key]:.2f} ({verdict})")  # fmt: skip
+        name = Recipe.from_dict(res["recipe"]).name if "recipe" in res else "–"
+        cells = [f"{x:.2f}" if x is not None else "–" for x in enc]
+        lines.append(f"| {task} | {name} | {res['mean'][key]:.2f} | {' | '.join(cells)} | "
+                     f"{best_cell} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.encoder import has_encoder, load_encoder
+    from inrv_jax.tasks.evaluate import evaluate
+    from inrv_jax.tasks.scoring import jsonable
+    from inrv_jax.tasks.train_encoder import Settings, train_workdir
+
+    start = time.perf_counter()
+    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {**common.record_header("benchmarks/real_clips.py", argv),
+              "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")}}  # fmt: skip
+    record["train"] = train_model(args, work / "model")
+    print(f"trained: {record['train']}", flush=True)
+    trained = load_trained(work / "model")
+    encoder = None
+    if has_encoder(work / "model"):  # reused when it has the steps asked for
+        encoder = load_encoder(work / "model", trained.step, trained.latents.shape[1])
+    if encoder is None or encoder.meta["steps"] < args.encoder_steps:
+        encoder = train_workdir(work / "model", Settings(steps=args.encoder_steps))
+    record["encoder"] = {k: encoder.meta[k] for k in ("steps", "seconds") if k in encoder.meta}
+    report = evaluate(
+        trained,
+        heldout_num=args.clips,
+        tasks=[t for t in args.tasks.split(",") if t],
+        fvd_samples=0,
+        lpips=False,
+        encoder=encoder,
+        pixels_per_step=args.pixels,
+        choose_num=args.clips,
+        workdir=work / "model",
+    )
+    choice = report.pop("choice")
+    report["choice"] = {"paths": choice["paths"], "tasks": {
+        t: {"chosen": c["chosen"].kwargs(), "scores": [
+            {k: v for k, v in s.items() if k != "recipe"} for s in c["scores"]]}
+        for t, c in choice["tasks"].items()}}  # fmt: skip
+    for res in report["tasks"].values():  # per-video arrays: the means are the record
+        res.pop("per_video", None)
+        for b in res.get("baselines", {}).values():
+            b.pop("per_video", None)
+        for a in res.get("amortized", {}).values():
+            a.pop("per_video", None)
+    report["reconstruction"].pop("per_video", None)
+    record["report"] = report
+    record["minutes"] = (time.perf_counter() - start) / 60
+    record = jsonable(record)
+    (out / "real_clips.json").write_text(json.dumps(record, indent=1))
+    (out / "real_clips.md").write_text(markdown(record))
+    print(markdown(record))
+    print(f"wrote {out}/real_clips.json and real_clips.md")
+    return record
+
+
+if __name__ == "__main__":
+    main()
