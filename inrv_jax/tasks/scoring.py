@@ -99,11 +99,20 @@ def compared_metric(task: str) -> str:
     return "psnr_unobserved" if hides else "psnr"
 
 
+# The PSNR of uniform 8-bit quantization noise, 10 log10(255^2 / (1/12)): two 8-bit videos closer
+# than that differ by less than their own rounding. Means cap each video's PSNR here, so one exact
+# reconstruction (PSNR inf) does not make a mean infinite; per-video values stay as measured.
+PSNR_CEILING = float(10 * np.log10(255.0**2 * 12))
+
+
 def mean_metrics(per_video: dict[str, np.ndarray]) -> dict[str, float | None]:
-    """Mean over videos of each metric, ignoring NaN (None when all are NaN)."""
+    """Mean over videos of each metric, ignoring NaN (None when all are NaN); PSNRs enter capped
+    at ``PSNR_CEILING``."""
     out = {}
     for k, v in per_video.items():
         v = np.asarray(v, np.float64)
+        if k.startswith("psnr"):
+            v = np.minimum(v, PSNR_CEILING)
         finite = v[~np.isnan(v)]
         out[k] = None if finite.size == 0 else float(finite.mean())
     return out
