@@ -37,13 +37,14 @@ from inrv_jax.pictures import PICTURE_SCALE, side_by_side
 from inrv_jax.tasks.choose import recipe_for
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import Prepared, downsample, prepare
-
-__all__ = ["Prepared", "TaskResult", "downsample", "prepare", "run", "run_task"]
 from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import load_videos
 from inrv_jax.video_io import save_video, write_gif, write_png
+
+# prepare lives below the baselines and the choice of methods; importable from here as before.
+__all__ = ["Prepared", "TaskResult", "downsample", "prepare", "run", "run_task"]
 
 
 @dataclasses.dataclass
