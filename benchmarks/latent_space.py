@@ -69,7 +69,7 @@ HELDOUT_CANDIDATES = 2  # held-out clips drawn per clip kept (some share a frame
 UPDATES_PER_CLIP = 3050 * 64 / 512
 # Candidate methods each task chooses from on validation clips (inrv_jax.tasks.choose).
 CHOOSE_GRIDS = {
-    "default": dict(inits=("mean", "nearest"), steps=(300,), refine_steps=(0, 100, 300),
+    "default": dict(inits=("mean", "nearest"), steps=(100, 200, 300), refine_steps=(0, 300),
                     refine_lrs=(3e-4,), anchors=(0.0, 100.0)),
     "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10),
                   refine_lrs=(3e-4,), anchors=(0.0,)),
@@ -277,15 +277,20 @@ def choose_rows(args, workdir: pathlib.Path, val_sets: dict) -> dict:
     (``inrv_jax.tasks.choose``; grid ``--choose-grid``): {set: choice}."""
     from inrv_jax.checkpoint import load_trained
     from inrv_jax.tasks.choose import candidate_grid, choose
+    from inrv_jax.tasks.evaluate import baseline_context
 
     trained = load_trained(trained_workdir(workdir))
     grid = candidate_grid(**CHOOSE_GRIDS[args.choose_grid])
+    # By the margin over each task's best baseline on the validation clips (fit-single at the
+    # candidate's own seconds), as the test rows are judged.
+    context = baseline_context(trained, _tasks(args), args.seed)
     out = {}
     for split, videos in val_sets.items():
         print(f"  choosing on {len(videos)} validation {split} clips ({len(grid)} candidates)",
               flush=True)  # fmt: skip
         out[split] = choose(trained, videos, _tasks(args), grid, seed=args.seed,
-                            pixels_per_step=args.inversion_pixels, log=print)  # fmt: skip
+                            pixels_per_step=args.inversion_pixels, context=context,
+                            log=print)  # fmt: skip
     return out
 
 
@@ -709,6 +714,7 @@ def _eval_key(args, sets: dict, val_sets: dict) -> str:
     for name in ("tasks", "heldout", "inversion_pixels", "inversion_steps", "choose_grid",
                  "gen_samples", "i3d_resolution", "seed"):  # fmt: skip
         h.update(repr(getattr(args, name)).encode())
+    h.update(repr((CHOOSE_GRIDS[args.choose_grid], "margin")).encode())
     for group in (sets, val_sets):
         for name in sorted(group):
             h.update(np.ascontiguousarray(group[name]).tobytes())
@@ -736,7 +742,7 @@ def _evaluation(args, workdir: pathlib.Path, key: str, sets, val_sets, features)
                 t: {
                     "recipe": r.kwargs(),
                     "name": r.name,
-                    "validation_psnr": _chosen_score(choice[split], t),
+                    "validation": _chosen_score(choice[split], t),
                 }
                 for t, r in rs.items()
             }
@@ -758,8 +764,11 @@ def _evaluation(args, workdir: pathlib.Path, key: str, sets, val_sets, features)
     return out
 
 
-def _chosen_score(choice: dict, task: str) -> float:
-    return max(s["score"] for s in choice["tasks"][task]["scores"])
+def _chosen_score(choice: dict, task: str) -> dict:
+    """The chosen candidate's validation score, its best baseline there and the margin."""
+    c = choice["tasks"][task]
+    s = next(x for x in c["scores"] if x["recipe"] == c["chosen"])
+    return {k: s.get(k) for k in ("score", "seconds", "baseline", "baseline_score", "margin")}
 
 
 def _write(record: dict, out: pathlib.Path, start: float) -> None:

@@ -225,13 +225,29 @@ def fit_single_inr(observed, weights, shape, context) -> np.ndarray:
     """One fresh INR per video fitted to its observed pixels for ``context.seconds`` of
     optimisation in all (every video the same steps; the method's pixel draws)."""
     spec = INRSpec() if context.inr_spec is None else context.inr_spec
+    res = _fit_single(observed, weights, shape, context, spec)
+    return render_fits(res.inr, shape, spec)
+
+
+def fit_single_curve(observed, weights, shape, context, budgets) -> list[np.ndarray]:
+    """``fit_single_inr`` at each of ``budgets`` (seconds, compilation excluded) from one fit:
+    the reconstructions f32[B, T, H, W, 3] of the first chunk end at or after each budget."""
+    spec = INRSpec() if context.inr_spec is None else context.inr_spec
+    context = dataclasses.replace(context, seconds=max(budgets))
+    res = _fit_single(observed, weights, shape, context, spec, tuple(budgets))
+    by_time = {b: snap for b, snap in zip(sorted(budgets), res.snapshots, strict=False)}
+    last = res.inr
+    return [render_fits(by_time[b][2] if b in by_time else last, shape, spec) for b in budgets]
+
+
+def _fit_single(observed, weights, shape, context, spec, snapshots=()):
     full = None if tuple(observed.shape[1:4]) == tuple(shape) else tuple(shape)
     obs = observe(observed, weights, full_shape=full)
     fresh = fresh_inrs(spec, len(obs), context.seed)
     settings = FitSettings(FIT_MAX_STEPS, context.lr, pixels_per_step=context.pixels_per_step,
                            seconds=context.seconds, seed=context.seed)  # fmt: skip
-    res = fit_observations(spec, lambda i, j: jax.tree.map(lambda a: a[i:j], fresh), obs, settings)
-    return render_fits(res.inr, shape, spec)
+    return fit_observations(spec, lambda i, j: jax.tree.map(lambda a: a[i:j], fresh), obs,
+                            settings, snapshots=snapshots)  # fmt: skip
 
 
 BASELINES: dict[str, Baseline] = {

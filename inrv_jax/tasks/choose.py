@@ -8,6 +8,12 @@ grid on *validation* clips, held-out clips disjoint from the test clips (``tasks
 the hidden pixels, plain inversion over all pixels), and keeps the best per task. The test clips
 never enter: ``choose`` only sees the videos it is given.
 
+With a baseline ``context`` (``baselines.Context``) the criterion is the **margin** over the
+task's best baseline on the same validation clips instead of the bare score: the time-free
+baselines once, and fit-single at each candidate's own seconds (one fit-single run per task,
+read at every candidate's time, ``baselines.fit_single_curve``). A method that is better but
+slower than fit-single's gain in that time then loses to a cheaper one, as it would on test.
+
 Candidates that share an init and z-steps share one inversion; their refinements start from its
 latents. Scores come with the method's seconds (compilation excluded), so the record shows what
 each choice costs.
@@ -32,6 +38,7 @@ import numpy as np
 
 from inrv_jax.errors import InputError
 from inrv_jax.masks import get_task
+from inrv_jax.tasks.baselines import fit_single_curve, run_prepared
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import prepare
 from inrv_jax.tasks.refine import refine, render_inrs
@@ -104,14 +111,18 @@ def choose(
     seed: int = 0,
     batch: int | None = None,
     encoder=None,
+    context=None,
     log=print,
 ) -> dict:
     """Score ``candidates`` (default ``candidate_grid()``, plus the ``encoder`` init when an
     encoder is given) on the validation ``videos`` f32[B, T, H, W, 3] for every task.
+    ``context``: a ``baselines.Context`` (its ``seconds`` and ``pixels_per_step`` are set
+    here): choose by the margin over the best baseline; None: by the score.
 
     Returns:
-      {"tasks": {task: {"metric", "chosen": Recipe, "scores": [{"recipe", "name", "score",
-      "seconds"}]}}, "num_videos", "pixels_per_step", "seed"}.
+      {"tasks": {task: {"metric", "criterion", "chosen": Recipe, "scores": [{"recipe", "name",
+      "score", "seconds", and with a context "baseline", "baseline_score", "margin"}]}},
+      "num_videos", "pixels_per_step", "seed"}.
     """
     if candidates is None:
         inits = ("mean", "nearest", "encoder") if encoder is not None else ("mean", "nearest")
@@ -119,18 +130,22 @@ def choose(
     videos = np.asarray(videos, np.float32)
     out = {"tasks": {}, "num_videos": len(videos), "pixels_per_step": pixels_per_step,
            "seed": seed}  # fmt: skip
+    criterion = "score" if context is None else "margin"
     for task in tasks:
         scores = _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
-                             encoder)  # fmt: skip
-        best = max(scores, key=lambda s: s["score"])
-        out["tasks"][task] = {"metric": compared_metric(task), "chosen": best["recipe"],
-                              "scores": scores}  # fmt: skip
-        log(f"  {task}: chose {best['name']} ({best['score']:.2f} dB on {len(videos)} "
+                             encoder, context)  # fmt: skip
+        best = max(scores, key=lambda s: s[criterion])
+        out["tasks"][task] = {"metric": compared_metric(task), "criterion": criterion,
+                              "chosen": best["recipe"], "scores": scores}  # fmt: skip
+        versus = (f", {best['margin']:+.2f} dB against {best['baseline']}"
+                  if context is not None else "")  # fmt: skip
+        log(f"  {task}: chose {best['name']} ({best['score']:.2f} dB{versus} on {len(videos)} "
             f"validation clips; {len(scores)} candidates)")  # fmt: skip
     return out
 
 
-def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch, encoder):
+def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch, encoder,
+                context):  # fmt: skip
     options = get_task(task).heldout_options(videos.shape[1])
     prepared = prepare(videos, task, seed=seed, **options)
     scored = None if get_task(task).unobserved == "none" else prepared.unobserved
@@ -161,7 +176,29 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
             score = mean_metrics(video_metrics(recon, videos, scored))[key]
             scores.append({"recipe": recipe, "name": recipe.name, "score": score,
                            "seconds": seconds})  # fmt: skip
+    if context is not None:
+        _add_margins(scores, prepared, videos, task, context, pixels_per_step, seed, key, scored)
     return scores
+
+
+def _add_margins(scores, prepared, videos, task, context, pixels_per_step, seed, key, scored):
+    """Each candidate's best baseline on the same clips (fit-single at its own seconds) and its
+    margin over it, in place."""
+    context = dataclasses.replace(context, pixels_per_step=pixels_per_step, seed=seed)
+    names = [n for n in get_task(task).baselines if n != "fit-single"]
+    fixed = {n: r.summary[key] for n, r in
+             run_prepared(prepared, videos, task, context, names=names).items()}  # fmt: skip
+    timed = [s["seconds"] for s in scores]
+    if "fit-single" in get_task(task).baselines:
+        recons = fit_single_curve(prepared.observed, prepared.weights, videos.shape[1:4], context,
+                                  timed)  # fmt: skip
+        fits = [mean_metrics(video_metrics(r, videos, scored))[key] for r in recons]
+    else:
+        fits = [None] * len(scores)
+    for s, fit in zip(scores, fits, strict=True):
+        options = {**fixed, **({"fit-single": fit} if fit is not None else {})}
+        name = max(options, key=options.get)
+        s.update(baseline=name, baseline_score=options[name], margin=s["score"] - options[name])
 
 
 def save_recipes(path, choice: dict, provenance: dict | None = None) -> None:

@@ -134,15 +134,15 @@ def evaluate(
         report["heldout"] = {"num_videos": len(videos), "paths": paths}
         inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
                      "pixels_per_step": pixels_per_step}  # fmt: skip
-        if choose_num > 0:
+        context = baseline_context(trained, tasks, seed) if baselines else None
+        if choose_num > 0:  # by the margin over the baselines when there are baselines
             val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
                                             split="validation", after=heldout_num)  # fmt: skip
             log(f"choosing each task's method on {len(val)} validation clips")
             choice = choose(trained, val, tasks, candidates, pixels_per_step=pixels_per_step,
-                            seed=seed, encoder=encoder, log=log)  # fmt: skip
+                            seed=seed, encoder=encoder, context=context, log=log)  # fmt: skip
             report["choice"] = {**choice, "paths": val_paths}
             recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
-        context = baseline_context(trained, tasks, seed) if baselines else None
         amortized = tuple(encoder_steps) if encoder is not None else ()
         report["tasks"] = {
             task: task_section(

@@ -94,12 +94,15 @@ class FitSettings:
 @dataclasses.dataclass
 class FitResult:
     """inr: INR trees with a leading B (numpy); losses f32[S, B], the observed-pixel MSE before
-    each of the S steps taken; seconds: optimisation time, compile_seconds: compilation time."""
+    each of the S steps taken; seconds: optimisation time, compile_seconds: compilation time;
+    snapshots: [(seconds, steps, inr)] taken at the first chunk end at or after each time asked
+    for (``fit_observations(snapshots=...)``)."""
 
     inr: object
     losses: np.ndarray
     seconds: float
     compile_seconds: float
+    snapshots: list = dataclasses.field(default_factory=list)
 
     @property
     def steps(self) -> int:
@@ -178,6 +181,7 @@ def fit_observations(
     *,
     batch: int | None = None,
     devices=None,
+    snapshots: tuple[float, ...] = (),
 ) -> FitResult:
     """Fit B videos' INRs to their observations.
 
@@ -189,20 +193,24 @@ def fit_observations(
       settings: ``FitSettings``.
       batch: videos per compiled call (default all B; a time budget needs all B at once).
       devices: devices of the ``data`` mesh axis (default all).
+      snapshots: optimisation times (seconds, compilation excluded) at which to keep a copy of
+        the INRs (all videos in one batch): one fit gives a PSNR-against-time curve.
 
     Returns:
       FitResult (``steps=0``: the starting INRs).
     """
     n, s = len(obs), settings
     batch = n if batch is None else min(int(batch), n)
-    if s.seconds is not None and batch < n:
+    if (s.seconds is not None or snapshots) and batch < n:
         raise ValueError("a time budget fits every video in one batch (batch=None)")
     _trained_count(spec, s.part)  # an unknown part fails before any work
     if int(s.steps) == 0:
         parts = [jax.tree.map(np.asarray, starts(i, min(i + batch, n))) for i in range(0, n, batch)]
         inr = jax.tree.map(lambda *xs: np.concatenate(xs), *parts)
         return FitResult(inr, np.zeros((0, n), np.float32), 0.0, 0.0)
-    chunk = s.chunk_steps or (BUDGET_CHUNK if s.seconds is not None else int(s.steps))
+    timed = s.seconds is not None or bool(snapshots)
+    chunk = s.chunk_steps or (BUDGET_CHUNK if timed else int(s.steps))
+    pending, taken = sorted(snapshots), []
     mesh = data_mesh(batch, devices)
     key = jax.random.key(s.seed)
     init = _jit_init(spec, float(s.lr), s.part)
@@ -226,10 +234,16 @@ def fit_observations(
                                        part_obs.weights, key, jnp.int32(done))  # fmt: skip
                 mse.append(np.asarray(m))  # waits for the chunk: the clock is honest
                 done += k
-                if s.seconds is not None and clock.elapsed() >= s.seconds:
+                now = clock.elapsed()
+                while pending and now >= pending[0]:
+                    pending.pop(0)
+                    taken.append((now, done, jax.tree.map(lambda a, k=batch - pad: np.asarray(a)[:k],
+                                                          inr)))  # fmt: skip
+                if s.seconds is not None and now >= s.seconds:
                     break
             inr = jax.tree.map(np.asarray, inr)
         inrs.append(jax.tree.map(lambda a, k=batch - pad: a[:k], inr))
         losses.append(np.concatenate(mse)[:, : batch - pad])
     inr = jax.tree.map(lambda *xs: np.concatenate(xs), *inrs)
-    return FitResult(inr, np.concatenate(losses, axis=1), clock.seconds, clock.compile_seconds)
+    return FitResult(inr, np.concatenate(losses, axis=1), clock.seconds, clock.compile_seconds,
+                     taken)  # fmt: skip

@@ -121,3 +121,20 @@ def test_sample_clips_hold_out_their_later_frames():
                              heldout_frac=config.data.builtin.heldout_frac)  # fmt: skip
         expected = np.stack([source.load(i) for i in range(3)]).astype(np.float32) / 127.5 - 1
         np.testing.assert_allclose(videos, expected, atol=1e-6)
+
+
+def test_with_baselines_the_choice_is_the_largest_margin(trained):
+    from inrv_jax.inr import INRSpec
+    from inrv_jax.tasks.baselines import Context
+    from inrv_jax.tasks.videos import training_videos
+
+    val, _ = heldout_videos(trained, 2, split="validation", after=2)
+    context = Context(train_videos=training_videos(trained), inr_spec=INRSpec(hidden=16, depth=2))
+    choice = choose(trained, val, ["all"], GRID, pixels_per_step=32, context=context,
+                    log=lambda *_: None)  # fmt: skip
+    res = choice["tasks"]["all"]
+    assert res["criterion"] == "margin"
+    for s in res["scores"]:
+        assert s["baseline"] in ("nearest-training", "fit-single")
+        assert s["margin"] == pytest.approx(s["score"] - s["baseline_score"])
+    assert res["chosen"] == max(res["scores"], key=lambda s: s["margin"])["recipe"]
