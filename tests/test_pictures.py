@@ -1,4 +1,5 @@
-"""Pictures for people: nearest upsampling, labelled side-by-side grids, and what a 4x render is."""
+"""Pictures for people: nearest upsampling, labelled side-by-side grids, row labels, hidden-pixel
+marks, and what a 4x render is."""
 
 import jax
 import numpy as np
@@ -7,14 +8,18 @@ import pytest
 from inrv_jax.errors import InputError
 from inrv_jax.model import make_model
 from inrv_jax.pictures import (
+    HIDDEN_COLOUR,
     caption,
     caption_image,
     check_scale,
+    label_rows,
+    mark_hidden,
     scale_tag,
     side_by_side,
     upsample_nearest,
 )
 from inrv_jax.pixels import to_uint8
+from inrv_jax.video_io import tile_grid
 
 from helpers import tiny_config
 
@@ -78,6 +83,63 @@ def test_captions_wrap_to_the_column_and_sit_above_every_frame():
     assert out.shape == (3, one_line.shape[0] + 5, 200, 3)
     np.testing.assert_array_equal(out[:, -5:], frames)
     np.testing.assert_array_equal(out[0, :-5], out[2, :-5])
+
+
+def test_a_larger_font_makes_a_taller_caption():
+    small = caption_image(["target"], [200])
+    large = caption_image(["target"], [200], font_size=20)
+    assert large.shape[0] >= small.shape[0] + 10 and large.shape[1] == 200
+
+
+def test_mark_hidden_changes_exactly_the_hidden_pixels_and_borders_them_inside():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 200, (2, 8, 10, 3)).astype(np.uint8)  # never the magenta itself
+    hidden = np.zeros((2, 8, 10), bool)
+    hidden[0, 4:] = True  # bottom half of frame 0
+    hidden[1, 2:6, 3:8] = True  # a box inside frame 1
+    out = mark_hidden(frames, hidden, alpha=0.3, outline=1)
+    changed = (out != frames).any(axis=-1)
+    np.testing.assert_array_equal(changed, hidden)
+    border = (out == HIDDEN_COLOUR).all(axis=-1)
+    assert not (border & ~hidden).any()
+    # frame 0: the hidden rows' outer ring (the frame's edge) and the row next to the observed
+    # half are border; the rest is tinted, not painted over
+    expected = np.zeros((8, 10), bool)
+    expected[4:] = True
+    expected[5:7, 1:9] = False
+    np.testing.assert_array_equal(border[0], expected)
+    # frame 1: the box's own ring; its inside (3 x 3) keeps the data under a tint
+    assert border[1].sum() == 4 * 5 - 2 * 3
+    np.testing.assert_array_equal(out[1, 3:5, 4:7].astype(int), np.rint(
+        0.7 * frames[1, 3:5, 4:7] + 0.3 * np.asarray(HIDDEN_COLOUR)).astype(int))  # fmt: skip
+    np.testing.assert_array_equal(mark_hidden(frames, np.zeros_like(hidden)), frames)
+
+
+def test_mark_hidden_rejects_a_mask_of_another_shape():
+    with pytest.raises(InputError, match="same"):
+        mark_hidden(np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 7), bool))
+
+
+def test_label_rows_labels_each_band_and_keeps_the_image():
+    rng = np.random.default_rng(0)
+    tiles = rng.integers(0, 256, (3, 4, 1, 10, 10, 3)).astype(np.uint8)  # [R, C, T, h, w, 3]
+    image = tile_grid(tiles)[0]  # 3 bands of 10 rows, 2 white rows apart
+    out = label_rows(image, ["random", "prior:gaussian", "prior:flow"])
+    assert out.shape[0] == image.shape[0]
+    np.testing.assert_array_equal(out[:, -image.shape[1] :], image)
+    column = out[:, : out.shape[1] - image.shape[1] - 2]
+    assert column.shape[1] > 20  # wide enough for the longest label
+    for i in range(3):  # some ink in every band's label
+        assert (column[i * 12 : i * 12 + 10] < 128).any()
+    assert (out[:, column.shape[1] : column.shape[1] + 2] == 255).all()  # the white gap
+
+
+def test_label_rows_refuses_a_picture_with_another_number_of_rows():
+    image = tile_grid(np.zeros((5, 8, 1, 64, 64, 3), np.uint8))[0]  # 5 bands
+    assert label_rows(image, list("abcde")).shape[0] == image.shape[0]
+    for labels in (list("abcd"), list("abcdef"), list("abcdefghij")):
+        with pytest.raises(InputError, match="label"):
+            label_rows(image, labels)
 
 
 def test_scale_checks_and_tags():
