@@ -1,51 +1,58 @@
-"""README's result tables are generated from their recorded runs (command, commit, date,
-machine, protocol): a table typed by hand, or a record re-run without updating README, fails here."""
-
-import importlib.util
-import json
-import pathlib
-import sys
+"""Numbers that cannot drift: every record under docs/ carries its command, commit, date, machine
+and protocol; its page (NAME.md beside NAME.json) is exactly what benchmarks/report.py renders
+from it; and every page that quotes its tables quotes them verbatim. A table typed by hand, or a
+record re-run without `python -m benchmarks.report`, fails here."""
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-# The benchmark scripts import benchmarks/common.py as their sibling (`import common`).
-sys.path.insert(0, str(ROOT / "benchmarks"))
-# record -> the script whose markdown() renders it
-RECORDS = {
-    "docs/continuity/continuity.json": "continuity",
-    "docs/continuity/atari/continuity.json": "continuity",
-    "docs/latent_space/latent_space.json": "latent_space",
-    "docs/real_clips/real_clips.json": "real_clips",
+from benchmarks import report
+
+# record -> the hand-written pages that quote it: every table line of the record's rendering
+# (its whole text where it has no table) must be a line of each page. When a table moves to
+# another page, change the page here.
+QUOTED_IN = {
+    "docs/continuity/continuity.json": ["docs/continuity.md"],
+    "docs/continuity/atari/continuity.json": ["docs/continuity.md"],
+    "docs/hypernet_families/hypernet_families.json": ["docs/hypernet_families.md"],
+    "docs/latent_space/latent_space.json": ["docs/latent_space.md"],
+    "docs/quick_start.json": ["README.md"],
+    "docs/real_clips/real_clips.json": ["docs/latent_space.md"],
 }
 
-
-def _benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / f"benchmarks/{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+RECORDS = sorted(report.records())
+PAGED = [r for r in RECORDS if report.page(r) is not None]
 
 
-@pytest.mark.parametrize("record", sorted(RECORDS))
-def test_readme_table_is_what_the_record_renders(record):
-    data = json.loads((ROOT / record).read_text())
-    for key in ("command", "commit", "date", "machine", "protocol"):
-        assert data[key], f"{record} has no {key}"
-    rendered = _benchmark(RECORDS[record]).markdown(data)
-    readme = (ROOT / "README.md").read_text()
-    missing = [line for line in rendered.splitlines() if line not in readme]
-    assert not missing, f"README differs from {record}; paste {record[:-5]}.md: {missing}"
-    # The page beside the record is the record's own rendering too.
-    assert (ROOT / record.replace(".json", ".md")).read_text() == rendered
+def test_every_record_has_a_renderer():
+    unknown = report.unregistered()
+    assert not unknown, f"{unknown}: add an entry to benchmarks/report.py REGISTRY"
+    assert set(QUOTED_IN) <= set(RECORDS), set(QUOTED_IN) - set(RECORDS)
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_record_has_its_header_and_renders(record):
+    data = report.load(record)
+    missing = [k for k in ("command", "commit", "date", "machine", "protocol") if not data.get(k)]
+    assert not missing, f"{record} has no {missing}"
+    assert report.render(record).strip()
+
+
+@pytest.mark.parametrize("record", PAGED)
+def test_page_is_the_records_rendering(record):
+    page = report.page(record)
+    assert page.exists() and page.read_text() == report.render(record), (
+        f"{page.relative_to(report.ROOT)} differs from {record}: run `python -m benchmarks.report`"
+    )
 
 
 @pytest.mark.parametrize(
-    "record",
-    sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("docs/continuity/**/continuity.json")),
+    "record, page", [(r, p) for r, pages in sorted(QUOTED_IN.items()) for p in pages]
 )
-def test_every_continuity_page_is_its_records_rendering(record):
-    data = json.loads((ROOT / record).read_text())
-    assert (ROOT / record.replace(".json", ".md")).read_text() == _benchmark("continuity").markdown(
-        data
-    )
+def test_quoted_tables_are_the_records(record, page):
+    rendered = report.render(record).splitlines()
+    quoted = [line for line in rendered if line.startswith("|")] or [
+        line for line in rendered if line.strip()
+    ]
+    lines = set((report.ROOT / page).read_text().splitlines())
+    missing = [line for line in quoted if line not in lines]
+    assert not missing, f"{page} differs from {record}; paste its tables again: {missing}"
