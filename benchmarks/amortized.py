@@ -2,8 +2,8 @@
 start for a few Adam steps on z) and refinement of the generated INR, next to 300-step mean-init
 inversion, fit-single from scratch and each task's model-free baselines.
 
-    python benchmarks/amortized.py             # the default run (docs/amortized/)
-    python benchmarks/amortized.py --quick     # rehearsal: fewer clips, steps and tasks
+    python -m benchmarks.amortized             # the default run (docs/amortized/)
+    python -m benchmarks.amortized --quick     # rehearsal: fewer clips, steps and tasks
 
 Protocol (written with every number into ``OUT/amortized.json``):
 
@@ -13,7 +13,7 @@ Protocol (written with every number into ``OUT/amortized.json``):
    ``--encoder-batch``, 1,024 random pixels a step, consistency weight 0.1; masks of every
    training task). An encoder already there with as many steps is reused; fewer: continued.
 3. Held-out clips: the first ``--heldout`` unseen-episode clips of ``benchmarks/latent_space.py``
-   (data seed 1, none sharing a frame with a training clip).
+   (data seed 1, none sharing a frame with a training clip: ``common.heldout_sets``).
 4. Methods, per task (``--pixels`` random observed pixels a step, as latent_space.py's
    inversions; z-Adam lr 1e-2, after the encoder ``--warm-lr``; refinement Adam on the INR's
    parameters, lr ``--refine-lr``): mean-init 300 steps; mean-init 20; encoder K=0; encoder +
@@ -25,44 +25,36 @@ Protocol (written with every number into ``OUT/amortized.json``):
    the mean MSE over clips).
 5. Baselines: each task's ``inrv_jax.tasks.baselines`` (fit-single gets mean-300's seconds).
 
-Writes ``OUT/amortized.json`` and ``OUT/amortized.md``.
+Writes ``OUT/amortized.json`` (with command, commit, date and machine) and ``OUT/amortized.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
-import platform
-import shutil
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.dirname(__file__))
-
-from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
+from benchmarks import common
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
-import jax  # noqa: E402
+import jax  # noqa: E402, F401  (after retain_freed_memory)
 
+MODULE = "benchmarks.amortized"
 WARM_BELOW = 30.0  # seconds: cheaper methods are timed on a second, compiled run
 
 
 def heldout_clips(args, work: pathlib.Path) -> np.ndarray:
     """The held-out episodes, kept in ``work`` (finding them generates every training clip)."""
-    import latent_space
-
     path = work / f"heldout_episodes_{args.heldout}.npy"
     if not path.exists():
-        la = latent_space.parse_args(
-            ["--sizes", str(args.n), "--ablate-n", "0", "--heldout", str(args.heldout)]
-        )
-        np.save(path, latent_space.heldout_sets(la)[0]["episodes"])
+        sets, _ = common.heldout_sets(common.AtariClips(), args.n, args.heldout, which=["episodes"])
+        np.save(path, sets["episodes"])
     return np.load(path)
 
 
@@ -124,8 +116,8 @@ def run_task_methods(args, trained, encoder, clips, task: str) -> tuple[dict, di
     for name, fn in plan.items():
         res, seconds = timed(fn)
         results[name] = res
-        rows[name] = {**res.summary, "seconds": seconds, "load": round(os.getloadavg()[0], 2)}
-        print(f"  {task:20s} {name:22s} {_fmt(rows[name])}", flush=True)
+        rows[name] = {**res.summary, "seconds": seconds, "load": common.load_avg()}
+        common.log(f"  {task:20s} {name:22s} {_fmt(rows[name])}")
     return rows, results
 
 
@@ -184,8 +176,12 @@ def baselines_section(trained, clips, task: str, seconds: float, train_videos) -
 
 
 def markdown(record: dict) -> str:
+    """The record's tables: every method and baseline per task, then refinement vs fit-single."""
     p = record["protocol"]
     enc = record["encoder"]
+    # Records written before the record header named the machine in words ("platform").
+    where = (f"{record['platform']}; load average {record['load']}" if "platform" in record
+             else common.machine_text(record["machine"]))  # fmt: skip
     lines = [
         "# Amortized inversion on held-out Atari clips",
         "",
@@ -193,32 +189,30 @@ def markdown(record: dict) -> str:
         f"Encoder: {enc['steps']} post-hoc steps (batch {enc['settings']['batch']}) in "
         f"{enc['seconds']:.0f} s; fixed-batch render MSE {enc['eval_before']['render']:.4f} -> "
         f"{enc['eval_after']['render']:.4f}. {p['heldout']} held-out clips (unseen episodes), "
-        f"{record['platform']}; load average {record['load']}. Wall-clock includes compilation "
+        f"{where}. Wall-clock includes compilation "
         f"(methods under {WARM_BELOW:.0f} s: a second, warm run).",
         "",
         "PSNR in dB (all pixels / the hidden pixels); seconds for all clips together.",
         "",
     ]
     for task, sec in record["tasks"].items():
-        lines += [f"## {task}", "", "| method | PSNR all | PSNR unobserved | seconds |",
-                  "| --- | ---: | ---: | ---: |"]  # fmt: skip
+        lines += [f"## {task}", "", common.md_row(["method", "PSNR all", "PSNR unobserved",
+                                                   "seconds"]), common.md_rule("lrrr")]  # fmt: skip
         for name, row in {**sec["methods"], **sec["baselines"]}.items():
             unobs = row.get("psnr_unobserved")
             u = "–" if unobs is None else f"{unobs:.2f}"
-            lines.append(f"| {name} | {row['psnr']:.2f} | {u} | {row['seconds']:.1f} |")
+            lines.append(common.md_row([name, f"{row['psnr']:.2f}", u, f"{row['seconds']:.1f}"]))
         lines.append("")
     fs = record.get("fit_single")
     if fs:
         lines += ["## Refinement vs fit-single (plain inversion)", "",
-                  "| method | steps | seconds | PSNR | fit-single at equal steps | "
-                  "fit-single at equal seconds |", "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+                  common.md_row(["method", "steps", "seconds", "PSNR", "fit-single at equal steps",
+                                 "fit-single at equal seconds"]), common.md_rule("lrrrrr")]  # fmt: skip
         for name, row in fs["rows"].items():
             psnr = record["tasks"]["all"]["methods"][name]["psnr"]
             es, et = row["fit_single_equal_steps"], row["fit_single_equal_seconds"]
-            lines.append(
-                f"| {name} | {row['steps']} | {row['seconds']:.1f} | {psnr:.2f} | "
-                f"{_curve_point(es)} | {_curve_point(et)} |"
-            )
+            lines.append(common.md_row([name, row["steps"], f"{row['seconds']:.1f}", f"{psnr:.2f}",
+                                        _curve_point(es), _curve_point(et)]))  # fmt: skip
         st = fs["steps_to_target"]
         lines += ["", f"Steps to {fs['target_psnr']:.0f} dB (PSNR of the mean MSE): fit-single "
                   f"{st['fit-single'] or 'not reached'} (of {fs['curve'][-1]['step']} run), "
@@ -234,9 +228,7 @@ def _curve_point(point) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--source", default="runs/latent_space/N512", help="trained workdir (read only)")
-    p.add_argument("--work", default="runs/encoder_N512", help="the copy the encoder is saved in")
-    p.add_argument("--n", type=int, default=512, help="training clips of --source")
+    common.add_source_arguments(p, work="runs/encoder_N512")
     p.add_argument("--heldout", type=int, default=16)
     p.add_argument("--encoder-steps", type=int, default=1000)
     p.add_argument(
@@ -263,28 +255,25 @@ def main(argv=None) -> int:
     from inrv_jax.tasks.videos import training_videos
 
     start = time.perf_counter()
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    if not work.exists():
-        shutil.copytree(args.source, work, ignore=shutil.ignore_patterns("samples", "tb"))
-    out.mkdir(parents=True, exist_ok=True)
+    header, work, out = common.open_run(MODULE, argv, args.source, args.work, args.out)
     enc_meta = ensure_encoder(args, work)
     trained = load_trained(work)
     encoder = load_encoder(work, trained.step, trained.latents.shape[1])
     clips = heldout_clips(args, work)
     train_videos = training_videos(trained)
-    print(f"{len(clips)} held-out clips ({time.perf_counter() - start:.0f} s)", flush=True)
+    common.log(f"{len(clips)} held-out clips ({time.perf_counter() - start:.0f} s)")
     tasks, fit = {}, None
     for task in args.tasks.split(","):
         rows, results = run_task_methods(args, trained, encoder, clips, task)
         base = baselines_section(trained, clips, task, rows["mean+300"]["seconds"], train_videos)
         for name, row in base.items():
-            print(f"  {task:20s} {name:22s} {_fmt(row)}", flush=True)
+            common.log(f"  {task:20s} {name:22s} {_fmt(row)}")
         tasks[task] = {"methods": rows, "baselines": base}
         if task == "all":
             fit = fit_single_section(args, trained, clips, results)
-            print(f"  steps to {args.target_psnr} dB: {fit['steps_to_target']}", flush=True)
-        write(out, record(args, trained, enc_meta, tasks, fit, start), md=False)  # so far
-    write(out, record(args, trained, enc_meta, tasks, fit, start))
+            common.log(f"  steps to {args.target_psnr} dB: {fit['steps_to_target']}")
+        write(out, record(header, args, trained, enc_meta, tasks, fit, start), md=False)  # so far
+    write(out, record(header, args, trained, enc_meta, tasks, fit, start))
     return 0
 
 
@@ -298,8 +287,10 @@ def write(out: pathlib.Path, rec: dict, md: bool = True) -> None:
         print(f"wrote {out}/amortized.json and amortized.md ({rec['seconds']:.0f} s)")
 
 
-def record(args, trained, enc_meta, tasks, fit, start) -> dict:
+def record(header: dict, args, trained, enc_meta, tasks, fit, start) -> dict:
+    """The JSON record: ``header`` (``common.record_header``), the protocol and every row."""
     return {
+        **header,
         "protocol": {**vars(args), "warm_below_s": WARM_BELOW, "inversion_lr": 1e-2},
         "step": trained.step,
         "num_latents": int(trained.latents.shape[0]),
@@ -307,8 +298,6 @@ def record(args, trained, enc_meta, tasks, fit, start) -> dict:
         "encoder_records": enc_meta["records"],
         "tasks": tasks,
         "fit_single": fit,
-        "platform": f"{platform.machine()} CPU x{os.cpu_count()}, jax {jax.__version__}",
-        "load": round(os.getloadavg()[0], 2),
         "seconds": time.perf_counter() - start,
     }
 

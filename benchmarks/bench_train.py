@@ -1,7 +1,7 @@
 """Train-step, render and memory benchmarks: inrv_jax next to the official PyTorch step, one run.
 
-    python benchmarks/bench_train.py                      # everything (~5-10 min on 2 cores)
-    python benchmarks/bench_train.py --skip-torch --skip-memory --shapes 16,32,32,2
+    python -m benchmarks.bench_train                      # everything (~5-10 min on 2 cores)
+    python -m benchmarks.bench_train --skip-torch --skip-memory --shapes 16,32,32,2
 
 Sections (each prints one JSON line; a markdown table follows at the end):
 
@@ -9,7 +9,8 @@ Sections (each prints one JSON line; a markdown table follows at the end):
   (2048x2048 @ 2048x2048, best of N). This is the yardstick for "fraction of peak".
 * ``train``: the train step at the official architecture (latent 128, per-tensor heads, INR
   63-256x4-3, per-pixel L1, Adam 1e-4, all pixels) for each (frames, height, width, batch):
-  JAX (``make_train_step`` + ``jit_train_step``, exactly what the trainer runs) and the PyTorch
+  JAX (``make_train_step`` + ``jit_train_step``, exactly what the trainer runs:
+  ``common.build_jax_step``) and the PyTorch
   official step (``benchmarks/torch_official.bench_train_step``; Adam "default" = what the
   official script gets on CPU, and "fused" = the strongest torch Adam). FLOPs are analytic
   (``train_step_flops``: matmuls only, forward + backward), the same count for both.
@@ -22,36 +23,29 @@ Sections (each prints one JSON line; a markdown table follows at the end):
 
 Wall times on a shared machine are inflated by other processes: every record carries
 ``os.getloadavg()`` and the process CPU seconds, and the step times are the best of N.
-Inversion throughput lives in ``benchmarks/inversion_throughput.py``.
+Inversion throughput lives in ``python -m benchmarks.inversion_throughput``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
+from benchmarks import common
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 HOST_MALLOC_RETAINED = retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as `inrv`
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+MODULE = "benchmarks.bench_train"
 SHAPES = [(16, 32, 32, 2), (25, 32, 32, 4), (25, 100, 100, 1)]
 RENDER_SHAPES = [(25, 128, 128), (25, 256, 256)]
-
-
-def _load() -> float:
-    return round(os.getloadavg()[0], 2)
 
 
 def _peak_rss_mb() -> float:
@@ -67,80 +61,28 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _time_calls(fn, reps: int, warmup: int = 1) -> tuple[list[float], list[float]]:
-    """Wall and process-CPU seconds of ``fn()`` (which must block) over ``reps`` calls."""
-    for _ in range(warmup):
-        fn()
-    walls, cpus = [], []
-    for _ in range(reps):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return walls, cpus
-
-
 def matmul_rate(n: int = 2048, reps: int = 10) -> dict:
     """Best f32 GFLOP/s of one jitted n×n matmul (the machine's XLA matmul rate)."""
     a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
     b = jax.random.normal(jax.random.key(1), (n, n), jnp.float32)
     f = jax.jit(lambda a, b: a @ b)
-    walls, cpus = _time_calls(lambda: f(a, b).block_until_ready(), reps, warmup=2)
+    walls, cpus = common.time_calls(lambda: f(a, b).block_until_ready(), reps, warmup=2)
     flops = 2 * n**3
     return {
         "bench": "matmul",
         "n": n,
         "gflops_per_s": flops / min(walls) / 1e9,
         "gflops_per_cpu_s": flops / float(np.median(cpus)) / 1e9,
-        "loadavg_1min": _load(),
+        "loadavg_1min": common.load_avg(),
     }
-
-
-def official_config(batch: int, remat: bool = False, chunk: int = 1 << 14, sample_frac=1.0):
-    """The official architecture and step as a config: L1 only, Adam 1e-4, latent 128."""
-    from inrv_jax.config import base_config
-
-    c = base_config()
-    c.model.latent_dim = "128"
-    c.loss.lpips_weight = 0.0
-    c.loss.distance = "l1"
-    c.train.batch_size = batch
-    c.train.sample_frac = sample_frac
-    c.train.remat = remat
-    c.train.render_chunk = chunk
-    c.mesh.data, c.mesh.model = 1, 1
-    return c
-
-
-def build_jax_step(config, video_shape, num_videos: int, lpips=None):
-    """(jitted step, state, batch, coords, key) exactly as the trainer builds them."""
-    from inrv_jax.coords import make_grid
-    from inrv_jax.model import make_model
-    from inrv_jax.sharding import global_batch, make_mesh
-    from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
-    from inrv_jax.train.step import jit_train_step, make_train_step
-
-    t, h, w = video_shape
-    b = int(config.train.batch_size)
-    model = make_model(config.model, num_videos)
-    tx = make_optimizer(config.optim, int(config.train.steps))
-    mesh = make_mesh(config.mesh, jax.devices()[:1])
-    rules = [tuple(r) for r in config.mesh.rules]
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, video_shape, lpips), sh, mesh)
-    videos = np.random.default_rng(0).uniform(-1, 1, (b, t, h, w, 3)).astype(np.float32)
-    batch = global_batch(
-        {"index": np.arange(b, dtype=np.int32) % num_videos, "video": videos}, mesh
-    )
-    return step, state, batch, jnp.asarray(make_grid(t, h, w)), jax.random.key(1)
 
 
 def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False, chunk=1 << 14):
     """Time the JAX train step at the official architecture (all pixels, L1, Adam)."""
     from benchmarks.torch_official import OfficialConfig, train_step_flops
 
-    config = official_config(batch, remat, chunk)
-    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch)
+    config = common.official_config(batch, remat, chunk)
+    step, state, data, coords, key = common.build_jax_step(config, (frames, height, width), batch)
     holder = {"state": state}
 
     def run():
@@ -152,7 +94,7 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
     run()
     compile_s = time.perf_counter() - c0
     r0 = resource.getrusage(resource.RUSAGE_SELF)
-    walls, cpus = _time_calls(run, steps, warmup)
+    walls, cpus = common.time_calls(run, steps, warmup)
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     calls = steps + warmup
     n = frames * height * width
@@ -179,7 +121,7 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
         "page_faults_per_step": (r1.ru_minflt - r0.ru_minflt) / calls,
         "sys_cpu_seconds_per_step": (r1.ru_stime - r0.ru_stime) / calls,
         "host_malloc": "retain" if HOST_MALLOC_RETAINED else "glibc default",
-        "loadavg_1min": _load(),
+        "loadavg_1min": common.load_avg(),
     }  # fmt: skip
 
 
@@ -214,7 +156,7 @@ def child_render(frames, height, width, batch, reps, chunk) -> dict:
     c0 = time.perf_counter()
     run()
     compile_s = time.perf_counter() - c0
-    walls, cpus = _time_calls(run, reps, warmup=0)
+    walls, cpus = common.time_calls(run, reps, warmup=0)
     best = min(walls)
     return {
         "bench": "render",
@@ -226,19 +168,21 @@ def child_render(frames, height, width, batch, reps, chunk) -> dict:
         "pixels_per_s": batch * frames * height * width / best,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_after_setup_mb": rss_before,
-        "loadavg_1min": _load(),
+        "loadavg_1min": common.load_avg(),
     }  # fmt: skip
 
 
 def child_train_memory(frames, height, width, batch, steps, remat, chunk, lpips=False) -> dict:
-    config = official_config(batch, remat, chunk)
+    config = common.official_config(batch, remat, chunk)
     lp = None
     if lpips:  # the faithful recipe: L1 + 0.7 LPIPS(VGG16) per frame
         from inrv_jax.metrics.lpips import load_lpips
 
         config.loss.lpips_weight = 0.7
         lp = load_lpips("vgg16")
-    step, state, data, coords, key = build_jax_step(config, (frames, height, width), batch, lp)
+    step, state, data, coords, key = common.build_jax_step(
+        config, (frames, height, width), batch, lp
+    )
     rss_setup = _peak_rss_mb()
     walls = []
     for _ in range(steps):
@@ -257,25 +201,32 @@ def child_train_memory(frames, height, width, batch, steps, remat, chunk, lpips=
         "seconds_per_step_min": min(walls[1:] or walls),
         "first_step_s": walls[0],
         "loss": float(metrics["train/loss"]),
-        "loadavg_1min": _load(),
+        "loadavg_1min": common.load_avg(),
     }  # fmt: skip
 
 
-def run_child(args: list[str], timeout: float = 900) -> dict:
-    """Run this file as a child with ``--child ...`` and parse its last JSON line."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {"bench": "child", "args": args, "error": proc.stderr[-2000:],
-                "returncode": proc.returncode}  # fmt: skip
+def child_record(args: list[str], timeout: float = 900) -> dict:
+    """Run this benchmark as a child with ``--child ARGS`` (``common.run_child``) and return
+    its last JSON line, or an error record."""
+    child = common.run_child(MODULE, args, timeout)
+    lines = [ln for ln in child.stdout.splitlines() if ln.startswith("{")]
+    if child.returncode != 0 or not lines:
+        return {"bench": "child", "args": args, "error": child.stderr[-2000:],
+                "returncode": child.returncode}  # fmt: skip
     return json.loads(lines[-1])
 
 
 # ------------------------------------------------------------------------------------------
 
 
+def _shape(r: dict) -> str:
+    return f"{r['frames']}×{r['height']}×{r['width']}×{r['batch']}"
+
+
 def _table(results: list[dict]) -> str:
+    """The run's markdown: the matmul rate, every train step against it, JAX / torch ratios,
+    render and train-memory children."""
+    row = common.md_row
     mm = next((r for r in results if r["bench"] == "matmul"), None)
     rate = mm["gflops_per_s"] if mm else float("nan")
     rate_cpu = mm["gflops_per_cpu_s"] if mm else float("nan")
@@ -285,62 +236,42 @@ def _table(results: list[dict]) -> str:
             f"XLA f32 matmul {mm['n']}²: {rate:.0f} GFLOP/s wall, {rate_cpu:.0f} GFLOP per "
             f"CPU-second (load {mm['loadavg_1min']})\n"
         )
-    out.append(
-        "| shape T×H×W×B | impl | s/step (best) | CPU s/step | Mpix/s (best) | GFLOP/s "
-        "| % matmul (wall) | % matmul (CPU-s) | load |"
-    )
-    out.append("|---|---|---|---|---|---|---|---|---|")
-    for r in results:
-        if r["bench"] != "train":
-            continue
-        shape = f"{r['frames']}×{r['height']}×{r['width']}×{r['batch']}"
-        out.append(
-            f"| {shape} | {r['impl']} | {r['seconds_per_step_min']:.3f} "
-            f"| {r['cpu_seconds_per_step']:.3f} | {r['pixels_per_s_best'] / 1e6:.3f} "
-            f"| {r['gflops_per_s_best']:.1f} | {100 * r['gflops_per_s_best'] / rate:.0f}% "
-            f"| {100 * r['gflops_per_cpu_s'] / rate_cpu:.0f}% | {r['loadavg_1min']} |"
-        )
-    jax_rows = {
-        (r["frames"], r["height"], r["width"], r["batch"]): r
-        for r in results
-        if r["bench"] == "train" and r["impl"] == "jax"
-    }
-    ratios = []
-    for r in results:
-        key = (r.get("frames"), r.get("height"), r.get("width"), r.get("batch"))
-        if r["bench"] == "train" and r["impl"].startswith("torch") and key in jax_rows:
-            j = jax_rows[key]
-            ratios.append(
-                f"| {'×'.join(map(str, key))} | jax / {r['impl']} "
-                f"| {j['pixels_per_s_best'] / r['pixels_per_s_best']:.2f}× "
-                f"| {r['cpu_seconds_per_step'] / j['cpu_seconds_per_step']:.2f}× |"
-            )
+    out.append(row(["shape T×H×W×B", "impl", "s/step (best)", "CPU s/step", "Mpix/s (best)",
+                    "GFLOP/s", "% matmul (wall)", "% matmul (CPU-s)", "load"]))  # fmt: skip
+    out.append(common.md_rule("l" * 9))
+    train = [r for r in results if r["bench"] == "train"]
+    for r in train:
+        out.append(row([
+            _shape(r), r["impl"], f"{r['seconds_per_step_min']:.3f}",
+            f"{r['cpu_seconds_per_step']:.3f}", f"{r['pixels_per_s_best'] / 1e6:.3f}",
+            f"{r['gflops_per_s_best']:.1f}", f"{100 * r['gflops_per_s_best'] / rate:.0f}%",
+            f"{100 * r['gflops_per_cpu_s'] / rate_cpu:.0f}%", r["loadavg_1min"],
+        ]))  # fmt: skip
+    jax_rows = {_shape(r): r for r in train if r["impl"] == "jax"}
+    ratios = [
+        row([_shape(r), f"jax / {r['impl']}",
+             f"{jax_rows[_shape(r)]['pixels_per_s_best'] / r['pixels_per_s_best']:.2f}×",
+             f"{r['cpu_seconds_per_step'] / jax_rows[_shape(r)]['cpu_seconds_per_step']:.2f}×"])
+        for r in train
+        if r["impl"].startswith("torch") and _shape(r) in jax_rows
+    ]  # fmt: skip
     if ratios:
-        out += [
-            "",
-            "| shape | ratio | pixels/s (best wall) | CPU-s per step |",
-            "|---|---|---|---|",
-        ]
-        out += ratios
+        out += ["", row(["shape", "ratio", "pixels/s (best wall)", "CPU-s per step"]),
+                common.md_rule("llll"), *ratios]  # fmt: skip
     rend = [r for r in results if r["bench"] in ("render", "train_memory")]
     if rend:
-        out += ["", "| what | shape | s (best) | videos/s | peak RSS MB | load |",
-                "|---|---|---|---|---|---|"]  # fmt: skip
+        out += ["", row(["what", "shape", "s (best)", "videos/s", "peak RSS MB", "load"]),
+                common.md_rule("llllll")]  # fmt: skip
         for r in rend:
-            shape = f"{r['frames']}×{r['height']}×{r['width']}×{r['batch']}"
             if r["bench"] == "render":
-                out.append(
-                    f"| render | {shape} | {r['seconds_per_call_min']:.2f} "
-                    f"| {r['videos_per_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['loadavg_1min']} |"
-                )
+                cells = ["render", _shape(r), f"{r['seconds_per_call_min']:.2f}",
+                         f"{r['videos_per_s']:.2f}"]  # fmt: skip
             else:
                 what = f"train step, {r['loss_terms']}" + (
                     f", remat chunk {r['chunk']}" if r["chunk"] else ""
                 )
-                out.append(
-                    f"| {what} | {shape} | {r['seconds_per_step_min']:.2f} | – "
-                    f"| {r['peak_rss_mb']:.0f} | {r['loadavg_1min']} |"
-                )
+                cells = [what, _shape(r), f"{r['seconds_per_step_min']:.2f}", "–"]
+            out.append(row([*cells, f"{r['peak_rss_mb']:.0f}", r["loadavg_1min"]]))
     for r in results:
         if "error" in r:
             out.append(f"\nchild {r['args']} failed ({r['returncode']}): {r['error'][-400:]}")
@@ -394,14 +325,14 @@ def main(argv=None) -> list[dict]:
                     emit(bench_torch_step(t, h, w, b, args.steps, args.warmup, adam))
     if not args.skip_render:
         for t, h, w in RENDER_SHAPES:
-            emit(run_child(["render", str(t), str(h), str(w), str(args.render_batch), "3",
+            emit(child_record(["render", str(t), str(h), str(w), str(args.render_batch), "3",
                             str(args.render_chunk)]))  # fmt: skip
     if not args.skip_memory:
         # L1 only (the official step without LPIPS: chunked INR gradient), then the faithful
         # recipe with LPIPS, its INR pass rematerialised in chunks and (the default) not.
         for lpips, remat in ((0, 1), (1, 1), (1, 0)):
             args_ = ["train_memory", "25", "100", "100", "2", "2", str(remat)]
-            emit(run_child([*args_, str(args.remat_chunk), str(lpips)]))
+            emit(child_record([*args_, str(args.remat_chunk), str(lpips)]))
     emit(matmul_rate())  # again: the load may have changed during the run
     print()
     print(_table(results))

@@ -1,9 +1,9 @@
 """Continuity: renders between pixels and between frames against the truth there, per encoding.
 
-    python benchmarks/continuity.py                 # configs/shapes.py, every variant (~8 min)
-    python benchmarks/continuity.py --quick         # rehearsal: the small config, seconds
-    python benchmarks/continuity.py --variants nerf,ipe_jitter --set train.steps=300
-    python benchmarks/continuity.py --render docs/continuity/continuity.json   # md from the record
+    python -m benchmarks.continuity                 # configs/shapes.py, every variant (~8 min)
+    python -m benchmarks.continuity --quick         # rehearsal: the small config, seconds
+    python -m benchmarks.continuity --variants nerf,ipe_jitter --set train.steps=300
+    python -m benchmarks.continuity --render docs/continuity/continuity.json   # md from the record
 
 Protocol (written with the numbers into ``OUT/continuity.json``):
 
@@ -35,10 +35,12 @@ import shutil
 import sys
 import time
 
-import common  # benchmarks/common.py: the record's header
 import numpy as np
 
+from benchmarks import common
+
 ROOT = common.ROOT
+MODULE = "benchmarks.continuity"
 
 # name -> config overrides. The first is the official encoding; the others are the family of
 # inrv_jax/encoding.py with and without off-grid supervision (train.coord_jitter). Each
@@ -167,9 +169,7 @@ def markdown(record: dict) -> str:
     if "configs/" in config:  # a record names its config relative to the checkout
         config = config[config.index("configs/") :]
     lines = [
-        f"`{record['command']}` — commit {record['commit']}, {record['date']}, "
-        f"{record['machine']['cpu']} ({record['machine']['cores']} cores, "
-        f"{record['machine']['accelerator']}, load {record['machine']['load_1min']:.2f}).",
+        f"{common.provenance(record, load=True)}.",
         "",
         f"`{config}`: PSNR (dB) over the first {record['clips']} of its "
         f"{record['train_clips']} training clips ('all clips': the trainer's mean and worst over "
@@ -177,19 +177,13 @@ def markdown(record: dict) -> str:
         "half-way between training frames; every variant trains the same steps; 'train s': the "
         "whole training call (data, compilation, steps, final evaluation).",
         "",
-        "| variant | train s | all clips (worst) | "
-        + " | ".join(label for _, label in COLUMNS)
-        + " |",
-        "| --- | ---: | ---: | " + " | ".join("---:" for _ in COLUMNS) + " |",
+        common.md_row(["variant", "train s", "all clips (worst)", *(c for _, c in COLUMNS)]),
+        common.md_rule("lrr" + "r" * len(COLUMNS)),
     ]
     for row in record["rows"]:
         cells = [f"{row['scores'][key]:.2f}" for key, _ in COLUMNS]
         whole = f"{row['train_psnr']:.2f} ({row['train_psnr_min']:.2f})"
-        lines.append(
-            f"| {row['variant']} | {row['train_seconds']:.0f} | {whole} | "
-            + " | ".join(cells)
-            + " |"
-        )
+        lines.append(common.md_row([row["variant"], f"{row['train_seconds']:.0f}", whole, *cells]))
     return "\n".join(lines) + "\n"
 
 
@@ -254,16 +248,11 @@ def main(argv=None) -> dict:
     from inrv_jax.config import load_config
 
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--render"]:  # python benchmarks/continuity.py --render OUT/continuity.json
+    if argv[:1] == ["--render"]:  # python -m benchmarks.continuity --render OUT/continuity.json
         return render_record(argv[1])
     args = parse_args(argv)
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    record = {
-        **common.record_header("benchmarks/continuity.py", argv),
-        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
-        "rows": [],
-    }
+    work, out = common.folders(args)
+    record = common.new_record(MODULE, argv, args, rows=[])
     for name in args.variants:
         row = run_variant(args, name, work)
         record["rows"].append(row)

@@ -1,6 +1,6 @@
 """Loader throughput: clips/s decoded from mp4, read from the disk cache, and served from memory.
 
-    python benchmarks/data_throughput.py [--videos 16 --frames 25 --size 100 --batch 8]
+    python -m benchmarks.data_throughput [--videos 16 --frames 25 --size 100 --batch 8]
 
 Writes synthetic mp4s (libx264, --src-size square) into a temporary folder, then times:
   decode_mp4   open_source on the folder: PyAV decode + crop + antialiased resize, per clip;
@@ -16,16 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 
 import av
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from inrv_jax.data import make_loader, open_source  # noqa: E402
+from inrv_jax.data import make_loader, open_source
 
 
 def _write_mp4(path: str, frames: int, side: int, seed: int) -> None:

@@ -1,21 +1,22 @@
 """GPU suite: train-step MFU (f32/bf16), batch inversion scaling and render throughput, with
 the official PyTorch step measured in the same run on the same card.
 
-    python benchmarks/gpu_suite.py --out gpu_out            # ~4 min on one H100
-    python benchmarks/gpu_suite.py --quick --out /tmp/gq    # tiny sizes: a rehearsal on the CPU
+    python -m benchmarks.gpu_suite --out gpu_out            # ~4 min on one H100
+    python -m benchmarks.gpu_suite --quick --out /tmp/gq    # tiny sizes: a rehearsal on the CPU
     # README's second run (train table next to PyTorch, bf16 inversion, two XLA-flag variants):
-    python benchmarks/gpu_suite.py --out gpu_out --chunk-rows 524288 \
+    python -m benchmarks.gpu_suite --out gpu_out --chunk-rows 524288 \
         --sections matmul,train,profile,inversion,render --inv-dtypes float32,bfloat16 \
         --inv-batches 1,64 --inv-all-pixel-batches "" --torch-budget 140 \
         --variant "cublas=--xla_gpu_enable_triton_gemm=false" \
         --variant "cublaslt=--xla_gpu_enable_triton_gemm=false --xla_gpu_enable_cublaslt=true"
 
-Writes ``OUT/gpu_suite.json`` (every record) and ``OUT/gpu_suite.md`` (the tables), the
+Writes ``OUT/gpu_suite.json`` (command, commit, date, machine, protocol and every child's
+measurements under ``records``) and ``OUT/gpu_suite.md`` (the tables), the
 profiler trace of the bf16 train step (``OUT/trace_bf16.json.gz``), and per child its records
 as they come (``OUT/logs/*.jsonl``, kept if the suite is killed) and its stderr. The children
 run one after the other so that none competes for the card: ``jax``, ``torch``, then one
 ``jax`` per ``--variant`` (JAX preallocates most of the GPU's memory, so PyTorch cannot share
-its process). Step times are for steps dispatched back to back with one sync at the end, as a
+its process; the parent never starts jax: its machine record comes from the children's). Step times are for steps dispatched back to back with one sync at the end, as a
 training loop runs (``s_per_step_synced`` syncs after every step).
 
 JAX child (the official architecture: latent 128, per-tensor heads, INR 63-256x4-3, per-pixel
@@ -36,7 +37,7 @@ L1, Adam 1e-4, all pixels, exactly the trainer's ``make_train_step`` + ``jit_tra
 * ``render``: videos/s of ``ModelFns.render_videos`` at each shape and batch, with the
   backend's default chunk rows and with the CPU's 2,048 (the setting before this suite).
 
-torch child: the official step (``benchmarks/torch_official.py``: same architecture, L1, Adam
+torch child: the official step (``benchmarks.torch_official``: same architecture, L1, Adam
 with PyTorch's default implementation on CUDA) eager and ``torch.compile``d, TF32 matmuls for
 "float32" (as JAX's default precision) and bf16 autocast; peak memory from
 ``torch.cuda.max_memory_allocated``; out-of-memory is a recorded result, not a crash. Official
@@ -52,15 +53,15 @@ import gzip
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections import defaultdict
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchmarks import common
 
+MODULE = "benchmarks.gpu_suite"
 FULL = dict(
     video=(25, 100, 100), batches=(2, 8, 32), sweep_batch=8,
     sweep_rows=(2048, 1 << 16, 1 << 19, 1 << 21), matmul_n=8192, steps=10, warmup=3,
@@ -120,15 +121,9 @@ def _jax_env() -> dict:
 
 
 def _time(fn, steps: int, warmup: int) -> list[float]:
-    """Wall seconds of ``fn()`` (which blocks until the device is done), after warm-up."""
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+    """Wall seconds of ``steps`` calls of ``fn()`` (which blocks until the device is done)
+    after ``warmup`` calls (``common.time_calls``)."""
+    return common.time_calls(fn, steps, warmup)[0]
 
 
 def _time_async(step, sync, steps: int, reps: int = 3) -> float:
@@ -185,14 +180,13 @@ def _device_peak_gb():
 def jax_train(sz, dtype: str, batch: int, rows: int, section="train", profile_dir=None) -> dict:
     import jax
 
-    from benchmarks.bench_train import build_jax_step, official_config
     from benchmarks.torch_official import OfficialConfig, train_step_flops
 
     t, h, w = sz["video"]
-    config = official_config(batch)
+    config = common.official_config(batch)
     config.model.compute_dtype = dtype
     config.train.chunk_rows = rows
-    step, state, data, coords, key = build_jax_step(config, (t, h, w), batch)
+    step, state, data, coords, key = common.build_jax_step(config, (t, h, w), batch)
     c0 = time.perf_counter()
     compiled = step.lower(state, data, coords, key).compile()
     compile_s = time.perf_counter() - c0
@@ -274,10 +268,9 @@ def summarize_trace(profile_dir: str, top: int = 15) -> dict:
 def _official_model(num_videos: int = 8, dtype: str = "float32"):
     import jax
 
-    from benchmarks.bench_train import official_config
     from inrv_jax.model import make_model
 
-    cfg = official_config(1).model
+    cfg = common.official_config(1).model
     cfg.compute_dtype = dtype
     model = make_model(cfg, num_videos)
     return model, model.init(jax.random.key(0))
@@ -532,28 +525,34 @@ def _write_json(out: str, recs: list[dict]) -> None:
 
 
 def run_child(kind: str, args, timeout: float, extra=(), env=None, label=None) -> list[dict]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--out", args.out]
-    cmd += (["--quick"] if args.quick else []) + list(extra)
+    """Run one ``--child KIND`` (``common.run_child``); its records, then one "child" record
+    with its return code, seconds and stderr's tail (the whole stderr in ``OUT/logs``)."""
     label = label or kind
-    t0 = time.perf_counter()
-    try:
-        jsonl = {"GPU_SUITE_JSONL": os.path.join(args.out, "logs", f"{label}.jsonl")}
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **jsonl, **(env or {})})  # fmt: skip
-        stdout, stderr, rc = proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        stderr, rc = f"timed out after {timeout:.0f} s", -1
+    child_args = [kind, "--out", args.out, *(["--quick"] if args.quick else []), *extra]
+    jsonl = {"GPU_SUITE_JSONL": os.path.join(args.out, "logs", f"{label}.jsonl")}
+    run = common.run_child(MODULE, child_args, timeout, {**jsonl, **(env or {})})
     with open(os.path.join(args.out, "logs", f"{label}_stderr.log"), "w") as f:
-        f.write(stderr or "")
-    recs = [json.loads(ln[2:]) for ln in stdout.splitlines() if ln.startswith("@@")]
-    recs.append({"bench": "child", "kind": label, "returncode": rc, "env": env or {},
-                 "seconds": time.perf_counter() - t0, "stderr_tail": (stderr or "")[-800:]})  # fmt: skip
+        f.write(run.stderr)
+    recs = [json.loads(ln[2:]) for ln in run.stdout.splitlines() if ln.startswith("@@")]
+    recs.append({"bench": "child", "kind": label, "returncode": run.returncode, "env": env or {},
+                 "seconds": run.seconds, "stderr_tail": run.stderr[-800:]})  # fmt: skip
     return recs
 
 
 def _fmt(x, spec=".3g"):
     return "–" if x is None else format(x, spec)
+
+
+def _measured(recs: list[dict], bench: str, out: list[str], error_row):
+    """The records of ``bench`` that measured something; each failed one is appended to
+    ``out`` as the table row ``error_row(record)`` instead."""
+    for r in recs:
+        if r["bench"] != bench:
+            continue
+        if "error" in r:
+            out.append(error_row(r))
+            continue
+        yield r
 
 
 def markdown(recs: list[dict]) -> str:
@@ -597,12 +596,7 @@ def markdown(recs: list[dict]) -> str:
             "| dtype | T×H×W | pixels/step | steps | batch | s | videos/s | × batch 1 |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     base = {(r.get("dtype"), r["pixels_per_step"]): r["videos_per_s"] for r in recs
             if r["bench"] == "inversion" and r.get("batch") == 1 and "error" not in r}  # fmt: skip
-    for r in recs:
-        if r["bench"] != "inversion":
-            continue
-        if "error" in r:
-            out.append(f"| | | | | | {r['error'][:80]} | | |")
-            continue
+    for r in _measured(recs, "inversion", out, lambda r: f"| | | | | | {r['error'][:80]} | | |"):
         key = (r.get("dtype"), r["pixels_per_step"])
         out.append(
             f"| {r.get('dtype', 'float32')} | {'×'.join(map(str, r['video']))} | {key[1]} | {r['steps']} | {r['batch']} | {r['seconds']:.3f} "
@@ -615,12 +609,9 @@ def markdown(recs: list[dict]) -> str:
         "| impl | T×H×W | batch | chunk rows | s | videos/s |",
         "|---|---|---|---|---|---|",
     ]
-    for r in recs:
-        if r["bench"] != "render":
-            continue
-        if "error" in r:
-            out.append(f"| {r.get('impl', '')} | | | | {r['error'][:80]} | |")
-            continue
+    for r in _measured(
+        recs, "render", out, lambda r: f"| {r.get('impl', '')} | | | | {r['error'][:80]} | |"
+    ):
         impl = r["impl"] + (f" ({r['dtype']})" if "dtype" in r else "")
         out.append(
             f"| {impl} | {'×'.join(map(str, r['video']))} | {r['batch']} | {r.get('chunk_rows', 'whole')} "

@@ -1,9 +1,9 @@
 """Hypernetwork families at equal wall-clock: reconstruction of N atari clips and held-out rows.
 
-    python benchmarks/hypernet_families.py             # N = 512, ~4 min of training per family
-    python benchmarks/hypernet_families.py --variant wide_batch   # configs/atari.py:wide_batch
-    python benchmarks/hypernet_families.py --quick     # rehearsal: N = 16, seconds per family
-    python benchmarks/hypernet_families.py --sizes 512,4096 --data sample_clips
+    python -m benchmarks.hypernet_families             # N = 512, ~4 min of training per family
+    python -m benchmarks.hypernet_families --variant wide_batch   # configs/atari.py:wide_batch
+    python -m benchmarks.hypernet_families --quick     # rehearsal: N = 16, seconds per family
+    python -m benchmarks.hypernet_families --sizes 512,4096 --data sample_clips
 
 Protocol (written with the numbers into ``OUT/hypernet_families.json``):
 
@@ -22,10 +22,11 @@ Protocol (written with the numbers into ``OUT/hypernet_families.json``):
    step rates).
 4. Held-out rows (atari only): the first ``--heldout`` clips of data seed 1 (other episodes of
    the same games) that share no frame with a training clip, every task of
-   ``inrv_jax.masks.HELDOUT_TASKS`` next to its baselines (``heldout_rows`` of
-   benchmarks/latent_space.py).
+   ``inrv_jax.masks.HELDOUT_TASKS`` next to its baselines
+   (``inrv_jax.tasks.heldout_protocol.heldout_rows``).
 
-Writes ``OUT/hypernet_families.json``, ``OUT/hypernet_families.md`` and
+Writes ``OUT/hypernet_families.json`` (command, commit, date, machine, protocol, runs),
+``OUT/hypernet_families.md`` and
 ``OUT/psnr_vs_seconds.png`` (one line per family and width).
 """
 
@@ -33,19 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
-import platform
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from benchmarks import common
 
-import latent_space as ls  # noqa: E402  (benchmarks/latent_space.py: held-out rows, training)
-
+MODULE = "benchmarks.hypernet_families"
 FAMILIES = ("per_tensor", "shift_modulation", "low_rank", "chunked", "film")
 DATA_CONFIGS = {"atari": "configs/atari.py", "sample_clips": "configs/sample_clips.py"}
 
@@ -55,7 +51,7 @@ def make_config(args, n: int, family: str, width: int, steps: int):
     clips and ``steps`` steps."""
     from inrv_jax.config import apply_overrides, load_config
 
-    path = str(ls.ROOT / DATA_CONFIGS[args.data])
+    path = str(common.ROOT / DATA_CONFIGS[args.data])
     c = load_config(f"{path}:{args.variant}" if args.variant else path)
     if args.data == "atari":
         c.data.frames, c.data.size = args.frames, (args.size, args.size)
@@ -90,9 +86,11 @@ def curve(workdir: pathlib.Path) -> list[dict]:
 
 
 def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) -> dict:
+    """Probe, train (or reuse) and score one family at one width on ``n`` clips; ``heldout``:
+    f32[K, T, H, W, 3] held-out episodes, or None for no held-out rows."""
     import jax
 
-    from inrv_jax.checkpoint import load_trained
+    from inrv_jax.tasks.heldout_protocol import heldout_rows
     from inrv_jax.train.loop import NonFiniteLossError
 
     # Overrides name the run too: a finished run is reused only under the same recipe.
@@ -100,19 +98,19 @@ def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) 
     tag += "".join(f"_{kv.replace('=', '-')}" for kv in sorted(args.set))
     workdir = work / f"N{n}" / f"{family}_w{width}{tag}"
     probe_cfg = make_config(args, n, family, width, args.probe_steps)
-    rate = ls.step_rate(probe_cfg, workdir.with_name(workdir.name + "_probe"), args.probe_steps)
+    rate = common.step_rate(probe_cfg, workdir.with_name(workdir.name + "_probe"), args.probe_steps)
     steps = max(args.probe_steps, int(args.budget * rate))
     config = make_config(args, n, family, width, steps)
-    print(f"N={n} {family} w{width}: {rate:.2f} steps/s -> {steps} steps", flush=True)
+    common.log(f"N={n} {family} w{width}: {rate:.2f} steps/s -> {steps} steps")
     base = {"num_videos": n, "family": family, "width": width, "probe_steps_per_s": rate,
             "step_ms": 1000.0 / rate, "steps": steps}  # fmt: skip
     try:
-        record = ls.train(config, workdir)
+        record = common.train_once(config, workdir)
     except NonFiniteLossError as e:  # a result too: this recipe diverges for this family
-        print(f"  diverged: {e}", flush=True)
-        return {**base, "diverged": str(e), "load": ls._load()}
+        common.log(f"  diverged: {e}")
+        return {**base, "diverged": str(e), "load": common.load_avg()}
     summary = json.loads((workdir / "summary.json").read_text())
-    trained = load_trained(workdir)
+    trained = common.load_model(workdir)
     count = {k: int(sum(np.size(x) for x in jax.tree.leaves(v))) for k, v in trained.params.items()}
     out = {
         **base,
@@ -121,40 +119,41 @@ def run_one(args, n: int, family: str, width: int, work: pathlib.Path, heldout) 
         "recon_psnr": summary["recon/psnr"],
         "recon_psnr_min": summary["recon/psnr_min"],
         "curve": curve(workdir),
-        "load": ls._load(),
+        "load": common.load_avg(),
     }
-    print(f"  recon {out['recon_psnr']:.2f} dB (worst {out['recon_psnr_min']:.2f})", flush=True)
+    common.log(f"  recon {out['recon_psnr']:.2f} dB (worst {out['recon_psnr_min']:.2f})")
     if heldout is not None:
-        out["heldout"] = ls.heldout_rows(args, workdir, {"episodes": heldout})
+        settings = common.heldout_settings(args)
+        out["heldout"] = heldout_rows(trained, {"episodes": heldout}, settings, log=common.log)
     return out
 
 
 def markdown(record: dict) -> str:
+    """The record's tables: every run's size, speed and reconstruction, then its held-out rows."""
     p = record["protocol"]
+    # Records written before the record header named the machine in words ("platform").
+    machine = record.get("platform") or common.machine_text(record["machine"])
     lines = [
         f"{p['data']} clips, equal wall-clock {p['budget']:.0f} s of training per run (recipe "
         f"{DATA_CONFIGS[p['data']]}{':' + p['variant'] if p.get('variant') else ''}, overrides "
-        f"{p['set'] or 'none'}); {record['machine']}; "
+        f"{p['set'] or 'none'}); {machine}; "
         f"{record['minutes']:.1f} min in all. PSNR in dB; worst = the worst training clip.",
         "",
-        "| N | family | INR width | params (hypernet + codes) | step ms | steps | train s "
-        "| recon mean | recon worst |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+        common.md_row(["N", "family", "INR width", "params (hypernet + codes)", "step ms",
+                       "steps", "train s", "recon mean", "recon worst"]),
+        common.md_rule("rlrrrrrrr"),
+    ]  # fmt: skip
     for r in record["runs"]:
+        run = [r["num_videos"], r["family"], r["width"]]
         if "diverged" in r:
-            lines.append(
-                f"| {r['num_videos']} | {r['family']} | {r['width']} | – | {r['step_ms']:.0f} | "
-                f"{r['steps']} | – | diverged (non-finite loss) | – |"
-            )
+            lines.append(common.md_row([*run, "–", f"{r['step_ms']:.0f}", r["steps"], "–",
+                                        "diverged (non-finite loss)", "–"]))  # fmt: skip
             continue
         hn, codes = r["params"].get("hypernet", 0), r["params"].get("codes", 0)
-        lines.append(
-            f"| {r['num_videos']} | {r['family']} | {r['width']} | {hn:,} + {codes:,} | "
-            f"{r['step_ms']:.0f} | {r['steps']} | {r['train_seconds']:.0f} | "
-            f"{r['recon_psnr']:.2f} | "
-            f"{r['recon_psnr_min']:.2f} |"
-        )
+        lines.append(common.md_row([
+            *run, f"{hn:,} + {codes:,}", f"{r['step_ms']:.0f}", r["steps"],
+            f"{r['train_seconds']:.0f}", f"{r['recon_psnr']:.2f}", f"{r['recon_psnr_min']:.2f}",
+        ]))  # fmt: skip
     rows = [r for r in record["runs"] if "heldout" in r]
     if rows:
         tasks = list(rows[0]["heldout"]["episodes"])
@@ -164,12 +163,12 @@ def markdown(record: dict) -> str:
             f"{p['inversion_steps']} steps of {p['inversion_pixels']} pixels): PSNR on the hidden "
             "pixels, best baseline in brackets; ✓ = the family beats every baseline.",
             "",
-            "| N | family | " + " | ".join(tasks) + " |",
-            "| ---: | --- |" + " --- |" * len(tasks),
+            common.md_row(["N", "family", *tasks]),
+            common.md_rule("rl" + "l" * len(tasks)),
         ]
         for r in rows:
-            cells = [ls._cell(r["heldout"]["episodes"][t]) for t in tasks]
-            lines.append(f"| {r['num_videos']} | {r['family']} | " + " | ".join(cells) + " |")
+            cells = [common.heldout_cell(r["heldout"]["episodes"][t]) for t in tasks]
+            lines.append(common.md_row([r["num_videos"], r["family"], *cells]))
     return "\n".join(lines) + "\n"
 
 
@@ -208,8 +207,8 @@ def parse_args(argv=None):
     parser.add_argument("--probe-steps", type=int, default=20)
     parser.add_argument("--data", choices=sorted(DATA_CONFIGS), default="atari")
     parser.add_argument("--variant", default=None, help="variant of the data's config file")
-    parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--frames", type=int, default=common.AtariClips.frames)
+    parser.add_argument("--size", type=int, default=common.AtariClips.size)
     parser.add_argument("--curve-clips", type=int, default=64, help="clips of the PSNR curve")
     parser.add_argument(
         "--heldout", type=int, default=12, help="held-out episode clips (0: no held-out rows)"
@@ -236,19 +235,14 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     start = time.perf_counter()
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    record = {
-        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load {ls._load()}",
-        "runs": [],
-    }
+    work, out = common.folders(args)
+    record = common.new_record(MODULE, argv, args, runs=[])
     for n in args.sizes:
         heldout = None
         if args.data == "atari" and args.heldout > 0:
             cfg = make_config(args, n, FAMILIES[0], args.widths[0], 1)
-            heldout, record.setdefault("heldout_skipped", {})[str(n)] = ls.heldout_episodes(
-                args, cfg
+            heldout, record.setdefault("heldout_skipped", {})[str(n)] = common.unseen_from(
+                cfg.data, args.heldout, common.HELDOUT_DATA_SEED
             )
         for family in args.families:
             for width in args.widths:

@@ -1,6 +1,6 @@
 """Videos inverted per second by the vectorized latent inversion, at several batch sizes.
 
-    python benchmarks/inversion_throughput.py [--config configs/shapes.py] [--batches 1,8,64]
+    python -m benchmarks.inversion_throughput [--config configs/shapes.py] [--batches 1,8,64]
         [--steps 100] [--workdir RUN]   # a trained run instead of a config's random init
 
 The hypernetwork and INR come from the config (random init: speed does not depend on the

@@ -1,9 +1,9 @@
 """How good is the latent space? INR-V on held-out Atari clips next to simple baselines, as the
 number of training clips grows, and (``--ablate-n``) the paper's two "crucial" ingredients ablated.
 
-    python benchmarks/latent_space.py                  # the default run (README "How good is the latent space?")
-    python benchmarks/latent_space.py --ablate-n 512   # the same + the ablations (reuses finished runs)
-    python benchmarks/latent_space.py --quick          # rehearsal: a few minutes on 2 CPU cores
+    python -m benchmarks.latent_space                  # the default run (README "How good is the latent space?")
+    python -m benchmarks.latent_space --ablate-n 512   # the same + the ablations (reuses finished runs)
+    python -m benchmarks.latent_space --quick          # rehearsal: a few minutes on 2 CPU cores
 
 The defaults (1,500 training steps per run, 16 held-out clips per set, 200 inversion steps of 512
 observed pixels, 48 generated clips) are sized so the default run fits in ~40 minutes on 2 CPU
@@ -18,7 +18,8 @@ Protocol (every number is written with it into ``OUT/latent_space.json``):
    Held-out *episodes*: the first K clips of the same games under data seed 1 (other random-play
    trunks, so other start states than any training clip). Held-out *games*: the first K clips of
    the ``--holdout-games`` (never trained on). A candidate that shows any frame of a training
-   clip of the largest run, byte for byte, is skipped (recorded in ``heldout_skipped``).
+   clip of the largest run, byte for byte, is skipped (recorded in ``heldout_skipped``;
+   ``benchmarks.common.heldout_sets``, ``inrv_jax.tasks.heldout_protocol``).
 2. Training: the fast recipe of ``configs/atari.py``, the same number of steps (``--steps``) for
    every N, one run per N in ``WORK/N{N}`` (rerunning the script reuses finished runs).
 3. Held-out suite, on both held-out sets: every task of ``inrv_jax.masks.HELDOUT_TASKS``
@@ -43,28 +44,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import pathlib
-import shutil
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-import common  # noqa: E402  (benchmarks/common.py: the record's header)
-
-from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
+from benchmarks import common
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402, F401  (after retain_freed_memory)
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "atari.py"
-HELDOUT_DATA_SEED = 1  # training runs use data seed 0
-HELDOUT_CANDIDATES = 2  # held-out clips drawn per clip kept (some share a frame with training)
+MODULE = "benchmarks.latent_space"
+SPLIT_SEEDS = common.SPLIT_SEEDS
 # configs/atari.py:wide_batch: 3,050 steps of 64 clips over 512 clips.
 UPDATES_PER_CLIP = 3050 * 64 / 512
 # Candidate methods each task chooses from on validation clips (inrv_jax.tasks.choose).
@@ -76,10 +69,6 @@ CHOOSE_GRIDS = {
 }  # fmt: skip
 CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
 CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time
-
-
-def _load() -> float:
-    return round(os.getloadavg()[0], 2)
 
 
 # ------------------------------------------------------------------------------------ config
@@ -94,201 +83,42 @@ def run_steps(args, num_videos: int) -> int:
 
 def make_config(args, num_videos: int, steps: int, **overrides):
     """configs/atari.py at the benchmark's clip size, ``num_videos`` clips, ``steps`` steps."""
-    from inrv_jax.config import load_config
-
-    c = load_config(f"{CONFIG}:{args.recipe}" if getattr(args, "recipe", None) else str(CONFIG))
-    c.data.frames = args.frames
-    c.data.size = (args.size, args.size)
-    c.data.num_videos = num_videos
-    c.data.builtin.holdout_games = args.holdout_games
-    c.train.steps = steps
-    c.optim.warmup_steps = min(int(c.optim.warmup_steps), steps // 10)
-    c.train.log_every = max(1, steps // 10)
-    c.train.eval_every = steps
-    c.train.checkpoint_every = steps
-    c.train.num_samples = 4
-    c.train.progress = False
-    c.mesh.data, c.mesh.model = 1, 1
-    for key, value in overrides.items():
-        node = c
-        *path, leaf = key.split(".")
-        for p in path:
-            node = node[p]
-        node[leaf] = value
-    return c
-
-
-# ------------------------------------------------------------------------------------- data
-# (data seed of unseen episodes, data seed of unseen games) per split: test and validation
-# clips come from different seeds, so no clip is in both.
-SPLIT_SEEDS = {"test": (HELDOUT_DATA_SEED, 0), "validation": (HELDOUT_DATA_SEED + 1, 1)}
+    return common.atari_config(common.AtariClips.from_args(args), num_videos, steps, **overrides)
 
 
 def heldout_sets(args, split: str = "test") -> tuple[dict[str, np.ndarray], dict]:
-    """The two held-out sets, f32[K, T, H, W, 3] in [-1, 1] (unseen episodes, unseen games), and
-    what was skipped to make them. ``split``: ``test`` (the scored clips) or ``validation`` (the
-    clips each task's method is chosen on: other data seeds, ``SPLIT_SEEDS``).
-
-    Other episodes can still pass through a screen a training clip shows (a title or reset
-    screen), and a hidden region equal to a training clip's makes nearest-training's PSNR
-    infinite. So a candidate clip that shares any frame, byte for byte, with a training clip of
-    the largest run is skipped, and the next index is tried until K clips are found.
-    """
-    from inrv_jax.data import source_from_config
-    from inrv_jax.pixels import to_unit_range
-
-    k = args.heldout
-    train_cfg = make_config(args, max(args.sizes + [args.ablate_n]), 1).data
-    train_source = source_from_config(train_cfg)
-    seen = {_digest(f) for i in range(train_cfg.num_videos) for f in train_source.load(i)}
-    # Clips of one data seed share each game's start states (inrv_jax.data.atari): unseen
-    # episodes are the same games played from another seed's trunks.
-    sets, skipped = {}, {}
-    episodes_seed, games_seed = SPLIT_SEEDS[split]
-    for name, games, seed in (
-        ("episodes", "train", episodes_seed),
-        ("games", "heldout_games", games_seed),
-    ):
-        cfg = make_config(args, HELDOUT_CANDIDATES * k, 1).data
-        cfg.seed, cfg.builtin.split = seed, games
-        source, clips, skipped[name] = source_from_config(cfg), [], []
-        for i in range(cfg.num_videos):
-            clip = source.load(i)
-            if any(_digest(f) in seen for f in clip):
-                skipped[name].append(i)
-            else:
-                clips.append(clip)
-            if len(clips) == k:
-                break
-        if len(clips) < k:
-            raise SystemExit(f"only {len(clips)} of {cfg.num_videos} {name} clips share no frame "
-                             f"with the training clips; lower --heldout")  # fmt: skip
-        sets[name] = to_unit_range(np.stack(clips))
-    return sets, skipped
-
-
-def heldout_episodes(args, train_cfg) -> tuple[np.ndarray, list[int]]:
-    """f32[K, T, H, W, 3] in [-1, 1]: data seed 1's first clips sharing no training frame."""
-    from inrv_jax.data import source_from_config
-    from inrv_jax.pixels import to_unit_range
-
-    train_source = source_from_config(train_cfg.data)
-    seen = {_digest(f) for i in range(len(train_source)) for f in train_source.load(i)}
-    cfg = train_cfg.data.copy_and_resolve_references()
-    cfg.seed, cfg.num_videos = HELDOUT_DATA_SEED, HELDOUT_CANDIDATES * args.heldout
-    source, clips, skipped = source_from_config(cfg), [], []
-    for i in range(cfg.num_videos):
-        clip = source.load(i)
-        if any(_digest(f) in seen for f in clip):
-            skipped.append(i)
-        else:
-            clips.append(clip)
-        if len(clips) == args.heldout:
-            break
-    return to_unit_range(np.stack(clips)), skipped
-
-
-def _digest(frame: np.ndarray) -> bytes:
-    return hashlib.sha256(np.ascontiguousarray(frame).tobytes()).digest()
-
-
-# ----------------------------------------------------------------------------------- training
-def train(config, workdir: pathlib.Path, progressive: bool = False) -> dict:
-    """Train (or reuse a finished run in) ``workdir``; returns its summary + wall seconds."""
-    from inrv_jax.train.loop import train_and_evaluate
-    from inrv_jax.train.progressive import train_progressive
-
-    done = workdir / "benchmark_run.json"
-    if done.exists():
-        return json.loads(done.read_text())
-    start = time.perf_counter()
-    final = (train_progressive if progressive else train_and_evaluate)(config, workdir)
-    record = {
-        "seconds": time.perf_counter() - start,
-        "steps": int(config.train.steps),
-        "recon_psnr": final["recon/psnr"],
-        "steps_per_s": final.get("perf/steps_per_s"),
-        "load": _load(),
-    }
-    done.write_text(json.dumps(record, indent=1))
-    return record
-
-
-def step_rate(config, workdir: pathlib.Path, steps: int) -> float:
-    """Steps per second of ``config`` after compilation (a short throwaway run's last log)."""
-    from inrv_jax.train.loop import train_and_evaluate
-
-    shutil.rmtree(workdir, ignore_errors=True)  # a probe always starts fresh
-    c = config.copy_and_resolve_references()
-    c.train.steps, c.train.stages = steps, ()
-    c.optim.warmup_steps = 0
-    c.train.log_every = steps // 2
-    c.train.eval_every = c.train.checkpoint_every = steps
-    c.train.num_samples = 0
-    return float(train_and_evaluate(c, workdir)["perf/steps_per_s"])
-
-
-def trained_workdir(workdir: pathlib.Path) -> pathlib.Path:
-    """A progressive run's last stage holds the final model."""
-    stages = sorted(workdir.glob("stage_*"), key=lambda p: int(p.name.split("_")[1]))
-    return stages[-1] if stages else workdir
+    """The two held-out sets of ``split`` (``common.heldout_sets``) for the largest run."""
+    clips = common.AtariClips.from_args(args)
+    return common.heldout_sets(clips, max(args.sizes + [args.ablate_n]), args.heldout, split)
 
 
 # --------------------------------------------------------------------------------- evaluation
 def heldout_rows(args, workdir: pathlib.Path, sets: dict, recipes: dict | None = None) -> dict:
-    """Every held-out task on every held-out set: model and baselines (means, seconds). PSNR and
-    SSIM only: the tables compare PSNR, and LPIPS (VGG16 on every frame of the model and of every
-    baseline) would cost a quarter of the benchmark. ``recipes``: {set: {task: Recipe}}, the
-    methods chosen on validation clips (default: mean init, ``--inversion-steps``)."""
-    from inrv_jax.checkpoint import load_trained
-    from inrv_jax.tasks.evaluate import baseline_context, task_section
+    """``heldout_protocol.heldout_rows`` of the model in ``workdir`` with the flags' settings;
+    ``recipes``: {set: {task: Recipe}} chosen on validation clips (default: mean init,
+    ``--inversion-steps``)."""
+    from inrv_jax.tasks.heldout_protocol import heldout_rows as rows
 
-    trained = load_trained(trained_workdir(workdir))
-    context = baseline_context(trained, _tasks(args), args.seed)
-    inversion = {"steps": args.inversion_steps, "lr": 1e-2, "init": "mean", "seed": args.seed,
-                 "pixels_per_step": args.inversion_pixels}  # fmt: skip
-    out = {}
-    for split, videos in sets.items():
-        out[split] = {}
-        for task in _tasks(args):
-            recipe = (recipes or {}).get(split, {}).get(task)
-            res = task_section(trained, videos, task, None, _quiet, context, recipe=recipe,
-                               **inversion)  # fmt: skip
-            res.pop("per_video", None)
-            for b in res.get("baselines", {}).values():
-                b.pop("per_video", None)
-            out[split][task] = res
-            print(f"  {split:8s} {task:20s} {_brief(res)} ({res['seconds']:.1f} s)", flush=True)
-    return out
-
-
-def _quiet(*args) -> None:
-    pass
-
-
-def _tasks(args) -> tuple[str, ...]:
-    from inrv_jax.masks import HELDOUT_TASKS
-
-    return tuple(getattr(args, "tasks", None) or HELDOUT_TASKS)
+    settings = common.heldout_settings(args)
+    return rows(common.load_model(workdir), sets, settings, recipes, log=common.log)
 
 
 def choose_rows(args, workdir: pathlib.Path, val_sets: dict) -> dict:
     """Each task's method per held-out set, chosen on that set's validation clips
     (``inrv_jax.tasks.choose``; grid ``--choose-grid``): {set: choice}."""
-    from inrv_jax.checkpoint import load_trained
     from inrv_jax.tasks.choose import candidate_grid, choose
     from inrv_jax.tasks.evaluate import baseline_context
 
-    trained = load_trained(trained_workdir(workdir))
+    trained = common.load_model(workdir)
+    tasks = common.heldout_settings(args).tasks
     grid = candidate_grid(**CHOOSE_GRIDS[args.choose_grid])
     # By the margin over each task's best baseline on the validation clips (fit-single at the
     # candidate's own seconds), as the test rows are judged.
-    context = baseline_context(trained, _tasks(args), args.seed)
+    context = baseline_context(trained, tasks, args.seed)
     out = {}
     for split, videos in val_sets.items():
-        print(f"  choosing on {len(videos)} validation {split} clips ({len(grid)} candidates)",
-              flush=True)  # fmt: skip
-        out[split] = choose(trained, videos, _tasks(args), grid, seed=args.seed,
+        common.log(f"  choosing on {len(videos)} validation {split} clips ({len(grid)} candidates)")
+        out[split] = choose(trained, videos, tasks, grid, seed=args.seed,
                             pixels_per_step=args.inversion_pixels, context=context,
                             log=print)  # fmt: skip
     return out
@@ -298,12 +128,11 @@ def speed_curve(args, workdir: pathlib.Path, videos: np.ndarray) -> dict:
     """Plain inversion (task ``all``) of ``videos``: PSNR against seconds (compilation excluded)
     of INR-V (mean init, z-Adam steps ``CURVE_STEPS``) and of fit-single with the same pixels a
     step and seed, given each of those seconds and ``CURVE_FIT_MULTIPLES`` x the longest."""
-    from inrv_jax.checkpoint import load_trained
     from inrv_jax.tasks.baselines import Context, fit_single_inr
     from inrv_jax.tasks.invert import run_task
     from inrv_jax.tasks.scoring import mean_metrics, video_metrics
 
-    trained = load_trained(trained_workdir(workdir))
+    trained = common.load_model(workdir)
     inrv = []
     for steps in CURVE_STEPS:
         res = run_task(trained, videos, "all", steps=steps, seed=args.seed,
@@ -319,56 +148,26 @@ def speed_curve(args, workdir: pathlib.Path, videos: np.ndarray) -> dict:
                                context)  # fmt: skip
         psnr = mean_metrics(video_metrics(recon, videos))["psnr"]
         fit.append({"budget": budget, "wall": time.perf_counter() - start, "psnr": psnr})
-    print("  speed: INR-V " + ", ".join(f"{r['seconds']:.1f}s {r['psnr']:.2f}" for r in inrv)
-          + " | fit-single " + ", ".join(f"{r['budget']:.1f}s {r['psnr']:.2f}" for r in fit),
-          flush=True)  # fmt: skip
+    common.log("  speed: INR-V " + ", ".join(f"{r['seconds']:.1f}s {r['psnr']:.2f}" for r in inrv)
+               + " | fit-single " + ", ".join(f"{r['budget']:.1f}s {r['psnr']:.2f}" for r in fit))  # fmt: skip
     return {"inrv": inrv, "fit_single": fit}
 
 
-def _brief(res: dict) -> str:
-    key = _score_key(res["mean"])
-    parts = [f"model {res['mean'][key]:.2f}"]
-    for name, b in res.get("baselines", {}).items():
-        parts.append(f"{name} {b['mean'][key]:.2f}")
-    return f"{key}: " + ", ".join(parts)
-
-
-def _score_key(mean: dict) -> str:
-    return "psnr_unobserved" if mean.get("psnr_unobserved") is not None else "psnr"
-
-
-class MemoFeatures:
-    """A feature function that remembers its answers by the clips' bytes: the held-out clips and
-    the training reference row are the same clips at every N, so I3D embeds them once."""
-
-    def __init__(self, inner):
-        self.inner, self.memo = inner, {}
-
-    def __getattr__(self, name):  # name, resolution, quantize: recorded in the protocol
-        return getattr(self.inner, name)
-
-    def __call__(self, videos) -> np.ndarray:
-        key = hashlib.sha256(np.ascontiguousarray(videos).tobytes()).digest()
-        if key not in self.memo:
-            self.memo[key] = self.inner(videos)
-        return self.memo[key]
-
-
 def generation_rows(args, workdir: pathlib.Path, heldout: np.ndarray, features) -> dict:
-    from inrv_jax.checkpoint import load_trained
+    """``generation_section`` of ``--gen-samples`` samples of the model in ``workdir`` against
+    ``heldout`` f32[K, T, H, W, 3] (log lines left out)."""
     from inrv_jax.tasks.generation import generation_section
 
-    trained = load_trained(trained_workdir(workdir))
     return generation_section(
-        trained, heldout, num=args.gen_samples, seed=args.seed, features=features, log=_quiet
-    )
+        common.load_model(workdir), heldout, num=args.gen_samples, seed=args.seed,
+        features=features, log=lambda *_: None,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ report
 def markdown(record: dict) -> str:
     """The tables of README's "How good is the latent space?" section, from one record."""
     p = record["protocol"]
-    m = record["machine"]
     runs = record["runs"]
     trained = ", ".join(
         f"N = {r['num_videos']}: {r['train']['steps']} steps, {r['train']['seconds'] / 60:.1f} min, "
@@ -376,8 +175,7 @@ def markdown(record: dict) -> str:
         for r in runs
     )
     lines = [
-        f"`{record['command']}` — commit {record['commit']}, {record['date']}, {m['cpu']} "
-        f"({m['cores']} cores, {m['accelerator']}), {record['minutes']:.1f} min in all.",
+        f"{common.provenance(record)}, {record['minutes']:.1f} min in all.",
         "",
         f"Atari clips {p['frames']}×{p['size']}×{p['size']}, recipe `configs/atari.py:"
         f"{p['recipe']}` at {p['updates_per_clip']:g} updates per clip ({trained}). "
@@ -395,13 +193,13 @@ def markdown(record: dict) -> str:
     sizes = [r["num_videos"] for r in runs]
     for split, title in (("episodes", "unseen episodes"), ("games", "unseen games")):
         lines += [f"**Held-out {title}**", ""]
-        lines.append("| task | " + " | ".join(f"N = {n}" for n in sizes) + " | method (N = "
-                     f"{sizes[-1]}) |")  # fmt: skip
-        lines.append("| --- |" + " ---: |" * len(sizes) + " --- |")
+        lines.append(common.md_row(["task", *(f"N = {n}" for n in sizes),
+                                    f"method (N = {sizes[-1]})"]))  # fmt: skip
+        lines.append(common.md_rule("l" + "r" * len(sizes) + "l"))
         for task in runs[0]["heldout"][split]:
-            cells = [_cell(r["heldout"][split][task]) for r in runs]
+            cells = [common.heldout_cell(r["heldout"][split][task]) for r in runs]
             method = runs[-1].get("chosen", {}).get(split, {}).get(task, {}).get("name", "–")
-            lines.append(f"| {task} | " + " | ".join(cells) + f" | {method} |")
+            lines.append(common.md_row([task, *cells, method]))
         lines.append("")
     lines += _speed_table(record) + _generation_table(record) + _ablation_table(record)
     return "\n".join(lines) + "\n"
@@ -423,15 +221,15 @@ def _grid(p: dict) -> str:
 def _speed_table(record: dict) -> list[str]:
     lines = ["**Plain inversion against time** (held-out episodes; seconds without compilation; "
              "fit-single drew the same pixels a step)", "",
-             "| method | seconds | PSNR |", "| --- | ---: | ---: |"]  # fmt: skip
+             common.md_row(["method", "seconds", "PSNR"]), common.md_rule("lrr")]  # fmt: skip
     last = record["runs"][-1]
     if "speed" not in last:
         return []
     for r in last["speed"]["inrv"]:
-        lines.append(f"| INR-V (N = {last['num_videos']}), mean init + {r['steps']} steps | "
-                     f"{r['seconds']:.1f} | {r['psnr']:.2f} |")  # fmt: skip
+        name = f"INR-V (N = {last['num_videos']}), mean init + {r['steps']} steps"
+        lines.append(common.md_row([name, f"{r['seconds']:.1f}", f"{r['psnr']:.2f}"]))
     for r in last["speed"]["fit_single"]:
-        lines.append(f"| fit-single | {r['budget']:.1f} | {r['psnr']:.2f} |")
+        lines.append(common.md_row(["fit-single", f"{r['budget']:.1f}", f"{r['psnr']:.2f}"]))
     return lines + [""]
 
 
@@ -440,51 +238,28 @@ def _skipped(record: dict) -> str:
     return ", ".join(f"{len(v)} {k}" for k, v in skipped.items()) or "none"
 
 
-def _best_baseline(res: dict) -> tuple[str, float] | None:
-    key = _score_key(res["mean"])
-    scores = [
-        (name, b["mean"][key])
-        for name, b in res.get("baselines", {}).items()
-        if b["mean"].get(key) is not None
-    ]
-    return max(scores, key=lambda s: s[1]) if scores else None
-
-
-def _cell(res: dict) -> str:
-    key = _score_key(res["mean"])
-    model = res["mean"][key]
-    best = _best_baseline(res)
-    if best is None:
-        return f"{model:.2f}"
-    mark = "✓" if model > best[1] else "✗"
-    return f"{model:.2f} {mark} ({best[0]} {best[1]:.2f})"
-
-
 def _generation_table(record: dict) -> list[str]:
     lines = [
         "**Generation** (random-interpolated samples vs held-out-episode clips, I3D features)",
         "",
     ]
-    lines.append("| N | FVD ↓ | KVD ↓ | precision ↑ | recall ↑ |")
-    lines.append("| ---: | ---: | ---: | ---: | ---: |")
+    lines.append(common.md_row(["N", "FVD ↓", "KVD ↓", "precision ↑", "recall ↑"]))
+    lines.append(common.md_rule("rrrrr"))
+
+    def row(name, g: dict) -> str:
+        return common.md_row([name, f"{g['fvd']:.1f}", f"{g['kvd']:.3g}", f"{g['precision']:.2f}",
+                              f"{g['recall']:.2f}"])  # fmt: skip
+
     for r in record["runs"]:
-        g = r["generation"]["rows"]["random-interpolated"]
-        lines.append(
-            f"| {r['num_videos']} | {g['fvd']:.1f} | {g['kvd']:.3g} | {g['precision']:.2f} | "
-            f"{g['recall']:.2f} |"
-        )
+        lines.append(row(r["num_videos"], r["generation"]["rows"]["random-interpolated"]))
     refs = record["runs"][-1]["generation"]["rows"]
-    for name in ("training", "mean-video"):
-        if name in refs:
-            g = refs[name]
-            lines.append(
-                f"| {name} | {g['fvd']:.1f} | {g['kvd']:.3g} | {g['precision']:.2f} | "
-                f"{g['recall']:.2f} |"
-            )
+    lines += [row(name, refs[name]) for name in ("training", "mean-video") if name in refs]
     return lines + [""]
 
 
 def _ablation_table(record: dict) -> list[str]:
+    from inrv_jax.tasks.heldout_protocol import score_key
+
     if not record.get("ablations"):
         return []
     lines = [
@@ -494,16 +269,13 @@ def _ablation_table(record: dict) -> list[str]:
     ]
     rows = record["ablations"]
     tasks = list(rows[0]["heldout"]["episodes"])
-    lines.append("| run | train s | steps | " + " | ".join(tasks) + " |")
-    lines.append("| --- | ---: | ---: |" + " ---: |" * len(tasks))
+    lines.append(common.md_row(["run", "train s", "steps", *tasks]))
+    lines.append(common.md_rule("lrr" + "r" * len(tasks)))
     for r in rows:
-        means = r["heldout"]["episodes"]
-        cells = [f"{means[t]['mean'][_score_key(means[t]['mean'])]:.2f}" for t in tasks]
-        lines.append(
-            f"| {r['name']} | {r['train']['seconds']:.0f} | {r['train']['steps']} | "
-            + " | ".join(cells)
-            + " |"
-        )
+        means = {t: r["heldout"]["episodes"][t]["mean"] for t in tasks}
+        cells = [f"{m[score_key(m)]:.2f}" for m in means.values()]
+        train = r["train"]
+        lines.append(common.md_row([r["name"], f"{train['seconds']:.0f}", train["steps"], *cells]))
     return lines + [""]
 
 
@@ -514,6 +286,8 @@ def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from inrv_jax.tasks.heldout_protocol import score_key
+
     sizes = [r["num_videos"] for r in record["runs"]]
     tasks = list(record["runs"][0]["heldout"]["episodes"])
     fig, axes = plt.subplots(2, len(tasks), figsize=(3.2 * len(tasks), 6.4), squeeze=False)
@@ -521,7 +295,7 @@ def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
         for col, task in enumerate(tasks):
             ax = axes[row][col]
             res = [r["heldout"][split][task] for r in record["runs"]]
-            key = _score_key(res[0]["mean"])
+            key = score_key(res[0]["mean"])
             ax.plot(sizes, [x["mean"][key] for x in res], "o-", color="k", label="INR-V")
             for name in res[0].get("baselines", {}):
                 ys = [x["baselines"][name]["mean"][key] for x in res]
@@ -560,7 +334,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,4096", help="training clips N, comma list")
     parser.add_argument(
-        "--recipe", default="wide_batch", help="variant of configs/atari.py ('' = its base)"
+        "--recipe",
+        default=common.AtariClips.recipe,
+        help="variant of configs/atari.py ('' = its base)",
     )
     parser.add_argument(
         "--updates-per-clip",
@@ -571,11 +347,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--steps", type=int, default=0, help="training steps of every run (overrides the above)"
     )
-    parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--frames", type=int, default=common.AtariClips.frames)
+    parser.add_argument("--size", type=int, default=common.AtariClips.size)
     parser.add_argument("--heldout", type=int, default=16, help="clips per held-out set")
     parser.add_argument(
-        "--holdout-games", default="boxing,frogger,seaquest", help="games no run trains on"
+        "--holdout-games", default=common.AtariClips.holdout_games, help="games no run trains on"
     )
     parser.add_argument("--inversion-steps", type=int, default=200)
     parser.add_argument(
@@ -621,9 +397,11 @@ def ablations(args, base_cfg, base_record: dict, work: pathlib.Path) -> list[dic
     # The plain rate is the base run's own last logged rate (no second probe of it). The
     # encoder probe trains on at most PROBE_CLIPS clips: its setup (VGG16 features of every
     # clip, the final reconstruction) scales with N, its step time (batch of 8) does not.
-    rate_plain = base_record.get("steps_per_s") or step_rate(base_cfg, work / "probe_plain", 20)
+    rate_plain = base_record.get("steps_per_s") or common.step_rate(
+        base_cfg, work / "probe_plain", 20
+    )
     probe_cfg = make_config(args, min(n, PROBE_CLIPS), steps, **encoder)
-    rate_encoder = step_rate(probe_cfg, work / "probe_encoder", 20)
+    rate_encoder = common.step_rate(probe_cfg, work / "probe_encoder", 20)
     encoder_steps = max(10, int(round(steps * rate_encoder / rate_plain)))
     encoder_cfg = make_config(args, n, encoder_steps, **encoder)
     stages = tuple(s for s in (10, 100) if s < n) + (-1,)
@@ -634,7 +412,7 @@ def ablations(args, base_cfg, base_record: dict, work: pathlib.Path) -> list[dic
     rows.append(
         {
             "name": "+ conditional regularizer",
-            "train": train(encoder_cfg, work / f"N{n}_encoder"),
+            "train": common.train_once(encoder_cfg, work / f"N{n}_encoder"),
             "workdir": work / f"N{n}_encoder",
             "step_rates": {"plain": rate_plain, "encoder": rate_encoder},
         }
@@ -642,7 +420,7 @@ def ablations(args, base_cfg, base_record: dict, work: pathlib.Path) -> list[dic
     rows.append(
         {
             "name": f"+ progressive init {stages}",
-            "train": train(prog_cfg, work / f"N{n}_progressive", progressive=True),
+            "train": common.train_once(prog_cfg, work / f"N{n}_progressive", progressive=True),
             "workdir": work / f"N{n}_progressive",
             "stage_steps": stage_steps,
         }
@@ -659,29 +437,28 @@ def main(argv=None) -> dict:
     from inrv_jax.metrics.i3d import I3DFeatures
 
     start = time.perf_counter()
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    work.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    features = MemoFeatures(I3DFeatures(resolution=args.i3d_resolution))
+    work, out = common.folders(args)
+    features = common.MemoFeatures(I3DFeatures(resolution=args.i3d_resolution))
     sets, skipped = heldout_sets(args)
     val_sets, val_skipped = heldout_sets(args, "validation")
-    print(f"held-out sets: { {k: v.shape for k, v in sets.items()} } (+ as many validation)",
-          flush=True)  # fmt: skip
+    common.log(f"held-out sets: { {k: v.shape for k, v in sets.items()} } (+ as many validation)")
     record = {
-        **common.record_header("benchmarks/latent_space.py", argv),
-        "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")}
-        | {"choose_grid_values": CHOOSE_GRIDS[args.choose_grid], "split_seeds": SPLIT_SEEDS},
+        **common.new_record(MODULE, argv, args),
         # candidate indices sharing a frame with a training clip
         "heldout_skipped": skipped,
         "validation_skipped": val_skipped,
         "runs": [],
     }
+    record["protocol"] |= {
+        "choose_grid_values": CHOOSE_GRIDS[args.choose_grid],
+        "split_seeds": SPLIT_SEEDS,
+    }
     key = _eval_key(args, sets, val_sets)
     for n in args.sizes:
         steps = run_steps(args, n)
         cfg = make_config(args, n, steps)
-        print(f"N = {n}: training {steps} steps", flush=True)
-        run = {"num_videos": n, "train": train(cfg, work / f"N{n}")}
+        common.log(f"N = {n}: training {steps} steps")
+        run = {"num_videos": n, "train": common.train_once(cfg, work / f"N{n}")}
         run.update(_evaluation(args, work / f"N{n}", key, sets, val_sets, features))
         run["minutes_at_end"] = (time.perf_counter() - start) / 60  # since the run started
         record["runs"].append(run)
@@ -690,7 +467,9 @@ def main(argv=None) -> dict:
         ablation_start = time.perf_counter()
         base = next((r for r in record["runs"] if r["num_videos"] == args.ablate_n), None)
         base_cfg = make_config(args, args.ablate_n, run_steps(args, args.ablate_n))
-        base_train = base["train"] if base else train(base_cfg, work / f"N{args.ablate_n}")
+        base_train = (
+            base["train"] if base else common.train_once(base_cfg, work / f"N{args.ablate_n}")
+        )
         rows = ablations(args, base_cfg, base_train, work)
         only_episodes = {"episodes": sets["episodes"]}
         for row in rows:
@@ -729,9 +508,9 @@ def _evaluation(args, workdir: pathlib.Path, key: str, sets, val_sets, features)
 
     cached = workdir / f"eval_{key}.json"
     if cached.exists():
-        print(f"  reusing {cached}", flush=True)
+        common.log(f"  reusing {cached}")
         return json.loads(cached.read_text())
-    header = common.record_header("benchmarks/latent_space.py", None)
+    header = common.record_header(MODULE, None)
     choice = choose_rows(args, workdir, val_sets)
     recipes = {split: {t: c["tasks"][t]["chosen"] for t in c["tasks"]}
                for split, c in choice.items()}  # fmt: skip

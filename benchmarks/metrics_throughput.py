@@ -1,6 +1,6 @@
 """Throughput of the metric and frozen-network layer on the current JAX backend.
 
-    python benchmarks/metrics_throughput.py [--fvd-clips 2]
+    python -m benchmarks.metrics_throughput [--fvd-clips 2]
 
 Prints seconds per call (best of a few, after compilation) for: PSNR / SSIM on a batch of videos,
 LPIPS(VGG16) forward and forward+backward (the training loss), the VGG16 frame encoder, and I3D

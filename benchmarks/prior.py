@@ -3,31 +3,28 @@
 Copies a trained workdir (default ``runs/latent_space/N512``: 512 atari clips 8x32x32, 2,000 steps;
 the original is never written), fits the gaussian, gmm and flow priors (``inrv fit-prior``), then
 scores ``random``, ``random-interpolated`` and ``prior:KIND`` against held-out atari episodes
-(``benchmarks/latent_space.py``'s ``heldout_sets``: data seed 1, no frame shared with a training
-clip) with ``tasks.generation.generation_section`` (FVD, KVD, precision/recall on I3D logits at
+(``benchmarks/latent_space.py``'s held-out episodes, ``common.heldout_sets``: data seed 1, no
+frame shared with a training clip) with ``tasks.generation.generation_section`` (FVD, KVD, precision/recall on I3D logits at
 112x112) over several seeds (mean ± std), plus the memorization numbers. Writes
-``OUT/prior.json``, ``OUT/prior.md``, ``OUT/samples.png`` (rows: modes; columns: samples, middle
+``OUT/prior.json`` (with command, commit, date and machine), ``OUT/prior.md``, ``OUT/samples.png`` (rows: modes; columns: samples, middle
 frame) and ``OUT/samples.gif``.
 
-    python benchmarks/prior.py [--quick]
+    python -m benchmarks.prior [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import pathlib
-import shutil
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.dirname(__file__))
+from benchmarks import common
 
+MODULE = "benchmarks.prior"
 KINDS = ("gaussian", "gmm", "flow")
 MODES = ("random", "random-interpolated", *(f"prior:{k}" for k in KINDS))
 METRICS = ("fvd", "kvd", "precision", "recall")
@@ -40,32 +37,6 @@ MEMO = (
 )
 
 
-class CachedFeatures:
-    """The I3D features of a clip set computed once: held-out, training and mean-video clips
-    recur in every seed's section."""
-
-    def __init__(self, features):
-        self.features, self.cache = features, {}
-        self.name = features.name
-        self.resolution, self.quantize = features.resolution, features.quantize
-
-    def __call__(self, clips):
-        clips = np.ascontiguousarray(clips, np.float32)
-        key = hashlib.sha1(clips.tobytes()).hexdigest() + str(clips.shape)
-        if key not in self.cache:
-            self.cache[key] = np.asarray(self.features(clips))
-        return self.cache[key]
-
-
-def heldout_clips(args) -> np.ndarray:
-    import latent_space
-
-    la = latent_space.parse_args(
-        ["--sizes", str(args.n), "--ablate-n", "0", "--heldout", str(args.heldout)]
-    )
-    return latent_space.heldout_sets(la)[0]["episodes"]
-
-
 def fit_all(args, workdir) -> dict:
     from inrv_jax.tasks.fit_prior import fit_workdir
 
@@ -73,7 +44,7 @@ def fit_all(args, workdir) -> dict:
     metas = {}
     for kind in KINDS:
         metas[kind] = fit_workdir(workdir, kind, seed=args.seed, **options).meta
-        print(
+        common.log(
             f"fitted {kind}: {metas[kind]['fit_seconds']:.1f} s, loss {metas[kind]['final_loss']}"
         )
     return metas
@@ -109,10 +80,10 @@ def markdown(record: dict) -> str:
         f"{p['gen_samples']} samples per mode vs {p['heldout']} held-out atari episodes (data seed 1), "
         f"seeds {p['seeds']}: mean ± std over seeds.",
         "",
-        "| mode | FVD ↓ | KVD ↓ | precision ↑ | recall ↑ | nearest-train PSNR | closer than "
-        "held-out p5 (pixels / I3D) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+        common.md_row(["mode", "FVD ↓", "KVD ↓", "precision ↑", "recall ↑", "nearest-train PSNR",
+                       "closer than held-out p5 (pixels / I3D)"]),
+        common.md_rule("lrrrrrr"),
+    ]  # fmt: skip
     for mode, r in record["modes"].items():
         cells = [f"{_num(m, r[m]['mean'])} ± {_num(m, r[m]['std'])}" for m in METRICS]
         mm = r["memorization"]
@@ -121,16 +92,14 @@ def markdown(record: dict) -> str:
             f"{mm['closer_than_heldout_p5_pixels']['mean']:.2f} / "
             f"{mm['closer_than_heldout_p5_features']['mean']:.2f}",
         ]
-        lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+        lines.append(common.md_row([mode, *cells]))
     for ref in ("training", "mean-video"):
         r = record["references"][ref]
         cells = [_num(m, r[m]["mean"]) for m in METRICS]
-        lines.append(f"| reference: {ref} | " + " | ".join(cells) + " | – | – |")
+        lines.append(common.md_row([f"reference: {ref}", *cells, "–", "–"]))
     h = record["heldout_memorization"]
-    lines.append(
-        f"| held-out real clips | – | – | – | – | {h['heldout_pixel_psnr_median']:.2f} | "
-        "0.05 (by definition) |"
-    )
+    lines.append(common.md_row(["held-out real clips", "–", "–", "–", "–",
+                                f"{h['heldout_pixel_psnr_median']:.2f}", "0.05 (by definition)"]))  # fmt: skip
     fits = ", ".join(
         f"{k} {m['fit_seconds']:.1f} s"
         + (f" (loss {m['final_loss']:.3g})" if m["final_loss"] else "")
@@ -143,9 +112,7 @@ def markdown(record: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--source", default="runs/latent_space/N512", help="trained workdir (read only)")
-    p.add_argument("--work", default="runs/prior_N512", help="the copy priors are written into")
-    p.add_argument("--n", type=int, default=512, help="training clips of --source")
+    common.add_source_arguments(p, work="runs/prior_N512")
     p.add_argument("--heldout", type=int, default=48)
     p.add_argument("--gen-samples", type=int, default=32)
     p.add_argument("--seeds", default="0,1,2")
@@ -163,15 +130,13 @@ def main(argv=None) -> int:
     from inrv_jax.tasks.generation import generation_section
 
     start = time.perf_counter()
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    if not work.exists():
-        shutil.copytree(args.source, work, ignore=shutil.ignore_patterns("samples", "tb"))
-    out.mkdir(parents=True, exist_ok=True)
+    header, work, out = common.open_run(MODULE, argv, args.source, args.work, args.out)
     fits = fit_all(args, work)
     trained = load_trained(work)
-    heldout = heldout_clips(args)
-    print(f"{len(heldout)} held-out clips ({time.perf_counter() - start:.0f} s)")
-    features = CachedFeatures(I3DFeatures(resolution=112))
+    sets, _ = common.heldout_sets(common.AtariClips(), args.n, args.heldout, which=["episodes"])
+    heldout = sets["episodes"]
+    common.log(f"{len(heldout)} held-out clips ({time.perf_counter() - start:.0f} s)")
+    features = common.MemoFeatures(I3DFeatures(resolution=112))
     seeds = [int(s) for s in args.seeds.split(",")]
     sections = []
     for seed in seeds:
@@ -190,6 +155,7 @@ def main(argv=None) -> int:
     }
     sample_pictures(trained, work, out)
     record = {
+        **header,
         "protocol": {**vars(args), "seeds": seeds, "workdir": str(work), "i3d_resolution": 112},
         "step": trained.step,
         "num_latents": int(trained.latents.shape[0]),

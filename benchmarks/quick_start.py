@@ -34,7 +34,7 @@ def measure(work: pathlib.Path) -> dict:
     """Train and evaluate README's default model in ``work``; the record (see module doc)."""
     if work.exists():
         shutil.rmtree(work)
-    record = common.record_header("-m benchmarks.quick_start", None)
+    record = common.record_header("benchmarks.quick_start", None)
     record["protocol"] = {
         "train": TRAIN.format(work="runs/shapes"),
         "evaluate": EVALUATE.format(work="runs/shapes"),
@@ -58,7 +58,8 @@ def markdown(record: dict) -> str:
         f"mean over the {s['num_videos']} training videos (min {s['recon/psnr_min']:.2f} dB); "
         f"`inrv evaluate` {record['evaluate_seconds']:.0f} s. Measured at commit "
         f"{record['commit']}, {record['date'][:10]}, {m['cpu']} ({m['cores']} cores, "
-        f"{m['accelerator']}, load {m['load_1min']:.1f}), "
+        f"{m['accelerator']}, 1-min load {m['load_1min']:.1f} before / "
+        f"{m['load_1min_after']:.1f} after), "
         "record [docs/quick_start.json](docs/quick_start.json)."
     )
 

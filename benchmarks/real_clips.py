@@ -3,8 +3,8 @@ clips of their last 30 % (``configs/sample_clips.py``: validation = the first ha
 frames, test = the second), each task's method chosen on the validation clips, next to every
 baseline of the task, and the post-hoc encoder (one pass, + 20 steps) beside the chosen method.
 
-    python benchmarks/real_clips.py            # the record in docs/real_clips/ (~20 min, 2 CPU cores)
-    python benchmarks/real_clips.py --quick    # rehearsal: tiny budgets, writes under runs/ only
+    python -m benchmarks.real_clips            # the record in docs/real_clips/ (~20 min, 2 CPU cores)
+    python -m benchmarks.real_clips --quick    # rehearsal: tiny budgets, writes under runs/ only
 
 Protocol (written with every number into ``OUT/real_clips.json``, with command, commit, date
 and machine): train ``--config`` (``--steps``) in ``WORK/model`` (reused when finished), train
@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import shutil
 import time
 
-import common  # benchmarks/common.py: the record's header
+from benchmarks import common
+
+MODULE = "benchmarks.real_clips"
 
 
 def parse_args(argv=None):
@@ -44,23 +45,14 @@ def parse_args(argv=None):
 
 
 def train_model(args, workdir: pathlib.Path) -> dict:
+    """``--config`` (``--steps``) trained afresh in ``workdir``, or the run finished there."""
     from inrv_jax.config import load_config
-    from inrv_jax.train.loop import train_and_evaluate
 
-    done = workdir / "benchmark_run.json"
-    if done.exists():
-        return json.loads(done.read_text())
-    shutil.rmtree(workdir, ignore_errors=True)
     config = load_config(str(common.ROOT / args.config))
     if args.steps:
         config.train.steps = args.steps
         config.train.eval_every = config.train.checkpoint_every = args.steps
-    start = time.perf_counter()
-    final = train_and_evaluate(config, workdir)
-    record = {"seconds": time.perf_counter() - start, "steps": int(config.train.steps),
-              "num_videos": int(config.data.num_videos), "recon_psnr": final["recon/psnr"]}  # fmt: skip
-    done.write_text(json.dumps(record, indent=1))
-    return record
+    return common.train_once(config, workdir, fresh=True)
 
 
 def markdown(record: dict) -> str:
@@ -69,11 +61,10 @@ def markdown(record: dict) -> str:
     from inrv_jax.tasks.evaluate import BASELINES, versus_best
     from inrv_jax.tasks.scoring import compared_metric
 
-    m, p, t = record["machine"], record["protocol"], record["train"]
+    p, t = record["protocol"], record["train"]
     report = record["report"]
     lines = [
-        f"`{record['command']}` — commit {record['commit']}, {record['date']}, {m['cpu']} "
-        f"({m['cores']} cores, {m['accelerator']}), {record['minutes']:.1f} min in all.",
+        f"{common.provenance(record)}, {record['minutes']:.1f} min in all.",
         "",
         f"`{p['config']}`: {t['num_videos']} training clips, {t['steps']} steps in "
         f"{t['seconds'] / 60:.1f} min, training clips {t['recon_psnr']:.2f} dB; post-hoc encoder "
@@ -81,8 +72,9 @@ def markdown(record: dict) -> str:
         f"held-out later frames; {p['pixels']} observed pixels an inversion step. PSNR (dB) on "
         "the hidden pixels (inversion: all pixels).",
         "",
-        "| task | chosen method (validation) | INR-V | encoder, one pass | encoder + 20 | best baseline |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        common.md_row(["task", "chosen method (validation)", "INR-V", "encoder, one pass",
+                       "encoder + 20", "best baseline"]),
+        common.md_rule("llrrrl"),
     ]  # fmt: skip
     for task, res in report["tasks"].items():
         key = compared_metric(task)
@@ -94,8 +86,7 @@ def markdown(record: dict) -> str:
             f"{res['baselines'][best]['mean'][key]:.2f} ({verdict})")  # fmt: skip
         name = Recipe.from_dict(res["recipe"]).name if "recipe" in res else "–"
         cells = [f"{x:.2f}" if x is not None else "–" for x in enc]
-        lines.append(f"| {task} | {name} | {res['mean'][key]:.2f} | {' | '.join(cells)} | "
-                     f"{best_cell} |")  # fmt: skip
+        lines.append(common.md_row([task, name, f"{res['mean'][key]:.2f}", *cells, best_cell]))
     return "\n".join(lines) + "\n"
 
 
@@ -108,10 +99,8 @@ def main(argv=None) -> dict:
     from inrv_jax.tasks.train_encoder import Settings, train_workdir
 
     start = time.perf_counter()
-    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    record = {**common.record_header("benchmarks/real_clips.py", argv),
-              "protocol": {k: v for k, v in vars(args).items() if k not in ("work", "out")}}  # fmt: skip
+    work, out = common.folders(args)
+    record = common.new_record(MODULE, argv, args)
     record["train"] = train_model(args, work / "model")
     print(f"trained: {record['train']}", flush=True)
     trained = load_trained(work / "model")

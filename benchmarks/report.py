@@ -331,6 +331,35 @@ def _gpu_profile(recs: list[dict]) -> list[str]:
             *_table(["op", "ms", "share"], "lrr", rows)]  # fmt: skip
 
 
+def _figures(record: dict) -> str:
+    """docs/figures/figures.json: the held-out clip pictures, the clip each shows and its PSNRs,
+    and the test set's means next to the latent-space record's (the protocol reproduced)."""
+    p = record["protocol"]
+    rows = []
+    for task, t in record["clips"]["tasks"].items():
+        set_mean, rec_mean = t["set_mean_psnr_hidden"], t["record_mean_psnr_hidden"]
+        rows.append([
+            f"[{task}]({pathlib.PurePath(t['picture']).name})", t["clip"], t["method"],
+            t["baseline"], t["hidden"],
+            f"{t['psnr_hidden']['inrv']:.2f} / {t['psnr_hidden']['baseline']:.2f}",
+            f"{set_mean['inrv']:.2f} / {set_mean['baseline']:.2f}",
+            f"{rec_mean['inrv']:.2f} / {rec_mean['baseline']:.2f}",
+        ])  # fmt: skip
+    n = len(next(iter(record["clips"]["tasks"].values()))["per_clip_psnr_hidden"]["inrv"])
+    head = ["picture", "test clip", "INR-V (chosen on validation)", "best baseline", "hidden",
+            "clip: INR-V / baseline dB", f"{n}-clip mean", "record's mean"]  # fmt: skip
+    lines = [
+        f"Model `{p['workdir']}` (step {record['clips']['checkpoint_step']}, "
+        f"N = {record['clips']['num_videos']}); the unseen-episode test clips of `{p['record']}` "
+        f"(commit {p['record_commit']}, atari data seed {p['data_seed']}), each task's method as "
+        f"that record chose it, {p['inversion_pixels']} observed pixels a step, seed {p['seed']}. "
+        f"Clip shown: {p['clip_rule']}. PSNR on the hidden pixels.",
+        "",
+        *_table(head, "lrlllrrr", rows),
+    ]
+    return header(record) + "\n".join(lines) + "\n"
+
+
 # -------------------------------------------------------------------------------- registry
 REGISTRY = (
     Kind("docs/continuity/**/continuity.json", _continuity),
@@ -342,6 +371,7 @@ REGISTRY = (
     Kind("docs/hypernet_families/hypernet_families.json", _hypernet_families),
     Kind("docs/prior/prior.json", _prior),
     Kind("docs/gpu/*.json", _gpu),
+    Kind("docs/figures/figures.json", _figures),
     # Quoted in README as one sentence; a top-level docs/*.md page would be a hand-written one.
     Kind("docs/quick_start.json", _quick_start, page=False),
 )

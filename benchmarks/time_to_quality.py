@@ -1,7 +1,7 @@
 """Time to quality on ``sample_clips``: the official recipe in PyTorch vs this project's fast recipe.
 
-    python benchmarks/time_to_quality.py                 # ~6-9 min on 2 CPU cores
-    python benchmarks/time_to_quality.py --videos 8 --torch-seconds 180 --jax-seconds 120
+    python -m benchmarks.time_to_quality                 # ~6-9 min on 2 CPU cores
+    python -m benchmarks.time_to_quality --videos 8 --torch-seconds 180 --jax-seconds 120
 
 1. The official recipe (``torch_official.train_to_psnr``: official architecture at latent 64,
    per-pixel L1 on all pixels, Adam 1e-4, batch 2) trains for ``--torch-seconds`` of training
@@ -21,24 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from inrv_jax.runtime.host_malloc import retain_freed_memory  # noqa: E402
+from benchmarks import common
+from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
-
-def _load() -> float:
-    return round(os.getloadavg()[0], 2)
 
 
 def load_clips(num_videos: int, frames: int, size: int) -> np.ndarray:
@@ -60,7 +53,9 @@ def fast_config(videos: np.ndarray, max_steps: int):
     """configs/sample_clips.py sized to the given clips (the fast recipe, unchanged otherwise)."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(__file__), "..", "configs", "sample_clips.py")
+    # get_config() itself, not load_config: that resolves model.inr.grid from the file's clip
+    # size before the clips' own size is set here.
+    path = common.ROOT / "configs" / "sample_clips.py"
     spec = importlib.util.spec_from_file_location("sample_clips_cfg", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -76,19 +71,12 @@ def fast_config(videos: np.ndarray, max_steps: int):
 def jax_train_to_psnr(videos, config, target_psnr, max_seconds, eval_every, seed=0) -> dict:
     """Train ``config`` on ``videos`` until mean PSNR >= target (evaluation time excluded)."""
     from inrv_jax.coords import make_grid
-    from inrv_jax.model import make_model
-    from inrv_jax.sharding import global_batch, make_mesh
-    from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
-    from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
+    from inrv_jax.sharding import global_batch
+    from inrv_jax.train.step import learned_latents
 
     n, t, h, w, _ = videos.shape
     b = int(config.train.batch_size)
-    model = make_model(config.model, n)
-    tx = make_optimizer(config.optim, int(config.train.steps))
-    mesh = make_mesh(config.mesh, jax.devices()[:1])
-    rules = [tuple(r) for r in config.mesh.rules]
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(seed), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, (t, h, w)), sh, mesh)
+    model, step, state, mesh = common.train_step_parts(config, (t, h, w), n, seed=seed)
     coords = jnp.asarray(make_grid(t, h, w))
     key = jax.random.key(seed + 1)
     rng = np.random.default_rng(seed)
@@ -122,15 +110,7 @@ def jax_train_to_psnr(videos, config, target_psnr, max_seconds, eval_every, seed
         if steps % eval_every == 0:
             curve.append((seconds, steps, evaluate(state.params)))
             reached = curve[-1][2] >= target_psnr
-    hit = next((c for c in curve if c[2] >= target_psnr), None)
-    return {
-        "reached": hit is not None,
-        "seconds": hit[0] if hit else None,
-        "steps": hit[1] if hit else None,
-        "compile_s": compile_s,
-        "curve": curve,
-        "final_psnr": curve[-1][2],
-    }
+    return {**common.first_reach(curve, target_psnr), "compile_s": compile_s}
 
 
 def main(argv=None) -> dict:
@@ -152,7 +132,7 @@ def main(argv=None) -> dict:
     from benchmarks.torch_official import train_to_psnr
 
     videos = load_clips(args.videos, args.frames, args.size)
-    records = {"clips": list(videos.shape), "loadavg_start": _load()}
+    records = {"clips": list(videos.shape), "loadavg_start": common.load_avg()}
     print(json.dumps(records), flush=True)
 
     target = args.target if args.target is not None else float("inf")
@@ -163,14 +143,14 @@ def main(argv=None) -> dict:
         target = max(c[2] for c in off["curve"][1:] or off["curve"])
         first = next(c for c in off["curve"][1:] if c[2] >= target)
         off.update(reached=True, seconds=first[0], steps=first[1])
-    off.update(impl="torch-official", target_psnr=target, loadavg_1min=_load())
+    off.update(impl="torch-official", target_psnr=target, loadavg_1min=common.load_avg())
     print(json.dumps(off), flush=True)
 
     config = fast_config(videos, max_steps=100_000)
     fast = jax_train_to_psnr(videos, config, target, args.jax_seconds, args.jax_eval_every,
                              args.seed)  # fmt: skip
     fast.update(impl="jax-fast (configs/sample_clips.py)", target_psnr=target,
-                loadavg_1min=_load())  # fmt: skip
+                loadavg_1min=common.load_avg())  # fmt: skip
     print(json.dumps(fast), flush=True)
 
     speedup = None
@@ -187,17 +167,18 @@ def main(argv=None) -> dict:
         "speedup_incl_compile": (
             off["seconds"] / (fast["seconds"] + fast["compile_s"]) if speedup else None
         ),
-        "loadavg_end": _load(),
+        "loadavg_end": common.load_avg(),
     }
     print(json.dumps(summary), flush=True)
     print()
-    print("| recipe | target PSNR | train s to target | steps | compile s | load |")
-    print("|---|---|---|---|---|---|")
-    print(f"| official (PyTorch, L1, Adam 1e-4, all pixels, b2) | {target:.2f} "
-          f"| {off['seconds']:.1f} | {off['steps']} | – | {off['loadavg_1min']} |")  # fmt: skip
+    print(common.md_row(["recipe", "target PSNR", "train s to target", "steps", "compile s",
+                         "load"]))  # fmt: skip
+    print(common.md_rule("llllll"))
+    print(common.md_row(["official (PyTorch, L1, Adam 1e-4, all pixels, b2)", f"{target:.2f}",
+                         f"{off['seconds']:.1f}", off["steps"], "–", off["loadavg_1min"]]))  # fmt: skip
     js = "not reached" if fast["seconds"] is None else f"{fast['seconds']:.1f}"
-    print(f"| fast (JAX, configs/sample_clips.py) | {target:.2f} | {js} | {fast['steps']} "
-          f"| {fast['compile_s']:.1f} | {fast['loadavg_1min']} |")  # fmt: skip
+    print(common.md_row(["fast (JAX, configs/sample_clips.py)", f"{target:.2f}", js,
+                         fast["steps"], f"{fast['compile_s']:.1f}", fast["loadavg_1min"]]))  # fmt: skip
     if speedup:
         print(f"\nspeed-up: {speedup:.1f}× ({summary['speedup_incl_compile']:.1f}× with compile)")
     if args.json:

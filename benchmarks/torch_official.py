@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from benchmarks import common
 
 # A subset of the frozen CLIP ViT-B/32 tensors that the official state dict carries under
 # ``clip.model.``: name -> shape (stored fp16, as CLIP loads on GPU).
@@ -401,7 +402,7 @@ def bench_train_step(
             "pixels_per_s_best": batch * n / min(times), "flops_per_step": flops,
             "cpu_seconds_per_step": float(np.median(cpu_times)),
             "gflops_per_s": flops / median / 1e9, "final_loss": loss,
-            "torch_version": torch.__version__, "loadavg_1min": os.getloadavg()[0],
+            "torch_version": torch.__version__, "loadavg_1min": common.load_avg(),
         }  # fmt: skip
     finally:
         torch.set_num_threads(previous_threads)
@@ -484,13 +485,8 @@ def train_to_psnr(
         if curve[-1][1] != steps:
             curve.append((seconds, steps, evaluate()))
             reached = curve[-1][2] >= target_psnr
-        hit = next((c for c in curve if c[2] >= target_psnr), None)
         return {
-            "reached": hit is not None,
-            "seconds": hit[0] if hit else None,
-            "steps": hit[1] if hit else None,
-            "curve": curve,
-            "final_psnr": curve[-1][2],
+            **common.first_reach(curve, target_psnr),
             "target_psnr": target_psnr,
             "eval_excluded_from_time": True,
             "model": model,
