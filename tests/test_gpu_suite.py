@@ -1,19 +1,11 @@
 """The GPU suite's bookkeeping (runs on the CPU): trace summary and the tables' arithmetic."""
 
 import gzip
-import importlib.util
 import json
-import pathlib
-import sys
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_suite.py"
-# benchmarks/ is not a package on the test path: load the module from its file.
-_spec = importlib.util.spec_from_file_location("benchmarks_gpu_suite", _PATH)
-gs = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = gs
-_spec.loader.exec_module(gs)
+from benchmarks import gpu_suite as gs
 
 
 def _meta(pid, tid, process, thread):

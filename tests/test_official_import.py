@@ -1,9 +1,7 @@
 """Import of official INR-V PyTorch checkpoints: architecture, pixels, conditional branch, errors."""
 
 import dataclasses
-import importlib.util
 import json
-import pathlib
 import sys
 
 import numpy as np
@@ -13,17 +11,10 @@ from helpers import require_torch  # noqa: E402
 
 torch = require_torch()
 
+from benchmarks import torch_official as to  # noqa: E402
 from inrv_jax.checkpoint import load_trained  # noqa: E402
 from inrv_jax.cli import main as cli_main  # noqa: E402
 from inrv_jax.official import importer as oi  # noqa: E402
-
-_PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "torch_official.py"
-_NAME = "benchmarks_torch_official"
-if _NAME not in sys.modules:  # benchmarks/ is not a package on the test path
-    _spec = importlib.util.spec_from_file_location(_NAME, _PATH)
-    sys.modules[_NAME] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_NAME])
-to = sys.modules[_NAME]
 
 # Non-default everywhere. Official layer counts: INR 2 hidden->hidden layers = 3 ReLU layers
 # (depth 3 here), heads 2 hidden->hidden layers = 3 ReLU layers (depth 3).

@@ -15,6 +15,7 @@ from inrv_jax.checkpoint import CheckpointStore, local_abstract_state
 from inrv_jax.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+TRAIN_STEPS = 3000
 # The suite's compilation cache (tests/conftest.py), so the run starts in seconds after the first.
 COMPILE_CACHE = {
     "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".jax_cache"),
@@ -38,10 +39,12 @@ def test_render_while_a_live_run_writes_checkpoints(tmp_path, caplog):
     log = open(tmp_path / "trainer.log", "w")  # noqa: SIM115 - the run's stderr, read on failure
     # A checkpoint every 2 steps and only the newest kept: each save removes the step a reader
     # may be reading (it must then read the new one, never a half-deleted or half-written one).
+    # No wall-clock deadline: the reads must finish while the run lives, and the run ends by
+    # itself after TRAIN_STEPS (~1,500 checkpoints), however fast or slow the machine is.
     trainer = subprocess.Popen(
         [sys.executable, "-m", "inrv_jax.cli", "train",
          "--config", f"{ROOT}/configs/shapes.py:small", "--workdir", str(work),
-         "--config.train.steps=100000", "--config.train.checkpoint_every=2",
+         f"--config.train.steps={TRAIN_STEPS}", "--config.train.checkpoint_every=2",
          "--config.train.keep_checkpoints=1", "--config.train.log_every=100",
          "--config.train.eval_every=0", "--config.train.progress=false", "--config.mesh.data=1"],
         env={**os.environ, "PYTHONPATH": str(ROOT), **COMPILE_CACHE},
@@ -53,14 +56,15 @@ def test_render_while_a_live_run_writes_checkpoints(tmp_path, caplog):
 
     seen = []
     try:
-        deadline = time.monotonic() + 180
         while not CheckpointStore(work, read_only=True).steps():
-            assert trainer.poll() is None, trainer_log()
-            assert time.monotonic() < deadline, "no checkpoint after 180 s"
+            assert trainer.poll() is None, (
+                f"the run stopped before its first checkpoint:\n{trainer_log()}"
+            )
             time.sleep(0.2)
         while len(seen) < 8 or len(set(seen)) < 4:  # many reads of many steps
-            assert trainer.poll() is None, trainer_log()
-            assert time.monotonic() < deadline, f"only read steps {seen}"
+            assert trainer.poll() is None, (
+                f"the run ended with only steps {seen} read:\n{trainer_log()}"
+            )
             assert _lock_is_held(work)  # the run is live; readers never need its lock
             out = tmp_path / f"frame{len(seen)}.npy"
             assert main(["render", "--workdir", str(work), "--index", "1", "--out", str(out)]) == 0

@@ -2,6 +2,7 @@
 uninterrupted one, ``--init encoder`` with 0 steps is the encoder's latents rendered, and the
 command lines end to end (with the one-line error when the workdir has no encoder)."""
 
+import dataclasses
 import json
 import shutil
 
@@ -42,15 +43,22 @@ def test_mask_bank_covers_every_task_equally():
 
 
 def test_training_lowers_the_loss_and_continues_exactly(copy, trained):
-    whole = train_workdir(copy("whole"), Settings(**{**SETTINGS.__dict__, "steps": 40}), log=None)
-    # 40 steps lower the loss by ~10 % (0.2827 -> 0.2557 on one machine, less on another): the
-    # bound asks for a 3 % drop, which holds with margin on any machine.
-    assert whole.meta["eval_after"]["loss"] < 0.97 * whole.meta["eval_before"]["loss"]
-    assert whole.meta["eval_after"]["render"] < whole.meta["eval_before"]["render"]
+    # 32 clips a step, not SETTINGS' 4: with 4, 40 steps moved the eval loss anywhere from -21 %
+    # to +7 % across seeds 0-11 (the consistency term is noisy), so no bound held on every
+    # machine, where float differences change the trajectory as a new seed does. With 32 the loss
+    # ratio after/before over seeds 0-23 was 0.660 +- 0.012 (worst 0.688) and the render ratio
+    # 0.976 +- 0.004 (worst 0.982): the loss bound (0.85) sits ~16 standard deviations above the
+    # mean and "the render MSE falls" (ratio < 1) ~7 above it. The seed is fixed; the margins are
+    # for other machines' floats.
+    settings = dataclasses.replace(SETTINGS, batch=32)
+    whole = train_workdir(copy("whole"), dataclasses.replace(settings, steps=40), log=None)
+    before, after = whole.meta["eval_before"], whole.meta["eval_after"]
+    assert after["loss"] < 0.85 * before["loss"], (before, after)
+    assert after["render"] < before["render"], (before, after)
     assert whole.meta["model_step"] == trained.step and whole.meta["steps"] == 40
     path = copy("resumed")
-    train_workdir(path, SETTINGS, log=None)
-    resumed = train_workdir(path, SETTINGS, log=None)
+    train_workdir(path, settings, log=None)
+    resumed = train_workdir(path, settings, log=None)
     assert resumed.meta["steps"] == 40
     assert [r["step"] for r in resumed.meta["records"]] == [10, 20, 30, 40]
     jax.tree.map(
