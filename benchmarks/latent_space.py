@@ -5,11 +5,13 @@ number of training clips grows, and (``--ablate-n``) the paper's two "crucial" i
     python -m benchmarks.latent_space --ablate-n 512   # the same + the ablations (reuses finished runs)
     python -m benchmarks.latent_space --quick          # rehearsal: a few minutes on 2 CPU cores
 
-The defaults (1,500 training steps per run, 16 held-out clips per set, 200 inversion steps of 512
-observed pixels, 48 generated clips) are sized so the default run fits in ~40 minutes on 2 CPU
-cores (39.2 measured); the ablations at N = 512 add ~20-25 minutes (the regularizer's VGG16 features and the
-progressive stages' setup cost more than their training steps), so they are opt-in. Every budget
-is an option and is written into the JSON, with the minutes each phase ended at.
+The defaults: ``configs/atari.py:wide_batch``, the same updates per clip at every N
+(``--updates-per-clip``: 3,050 steps of batch 64 at N = 512, 24,400 at N = 4,096), 16 held-out
+clips per set, 200 inversion steps of 512 observed pixels, 48 generated clips. Every budget is an
+option and is written into the JSON, with the minutes each phase ended at (the record's own run
+time is on its page, ``docs/latent_space/latent_space.md``); the ablations at N = ``--ablate-n``
+are opt-in (the regularizer's VGG16 features and the progressive stages cost more than their
+training steps).
 
 Protocol (every number is written with it into ``OUT/latent_space.json``):
 
@@ -20,8 +22,8 @@ Protocol (every number is written with it into ``OUT/latent_space.json``):
    the ``--holdout-games`` (never trained on). A candidate that shows any frame of a training
    clip of the largest run, byte for byte, is skipped (recorded in ``heldout_skipped``;
    ``benchmarks.common.heldout_sets``, ``inrv_jax.tasks.heldout_protocol``).
-2. Training: the fast recipe of ``configs/atari.py``, the same number of steps (``--steps``) for
-   every N, one run per N in ``WORK/N{N}`` (rerunning the script reuses finished runs).
+2. Training: ``--recipe`` of ``configs/atari.py``, ``--updates-per-clip`` × N / batch steps (or
+   ``--steps`` for every N), one run per N in ``WORK/N{N}`` (rerunning reuses finished runs).
 3. Held-out suite, on both held-out sets: every task of ``inrv_jax.masks.HELDOUT_TASKS``
    (inversion: ``--inversion-steps`` Adam steps on z, lr 1e-2, from the mean latent,
    ``--inversion-pixels`` random observed pixels a step) scored
@@ -35,8 +37,9 @@ Protocol (every number is written with it into ``OUT/latent_space.json``):
    rate, probed on ``PROBE_CLIPS`` clips, to the plain run's logged rate) and + progressive
    initialization (``train.stages``, same total steps).
 
-Writes ``OUT/latent_space.json``, ``OUT/latent_space.md`` and PNG plots ``OUT/heldout_psnr.png``
-and ``OUT/generation.png``.
+Writes ``OUT/latent_space.json``, ``OUT/latent_space.md`` and PNG plots
+``OUT/heldout_episodes.png``, ``OUT/heldout_games.png`` (``figures.heldout_psnr_figures``) and
+``OUT/generation.png``.
 """
 
 from __future__ import annotations
@@ -280,37 +283,17 @@ def _ablation_table(record: dict) -> list[str]:
 
 
 def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
-    """Held-out PSNR per task vs N (baselines dashed), and FVD / KVD vs N."""
+    """Held-out PSNR per task vs N, one figure per held-out set (``figures.heldout_psnr_figures``),
+    and FVD / KVD vs N."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from inrv_jax.tasks.heldout_protocol import score_key
+    from benchmarks.figures import heldout_psnr_figures
 
     sizes = [r["num_videos"] for r in record["runs"]]
-    tasks = list(record["runs"][0]["heldout"]["episodes"])
-    fig, axes = plt.subplots(2, len(tasks), figsize=(3.2 * len(tasks), 6.4), squeeze=False)
-    for row, split in enumerate(("episodes", "games")):
-        for col, task in enumerate(tasks):
-            ax = axes[row][col]
-            res = [r["heldout"][split][task] for r in record["runs"]]
-            key = score_key(res[0]["mean"])
-            ax.plot(sizes, [x["mean"][key] for x in res], "o-", color="k", label="INR-V")
-            for name in res[0].get("baselines", {}):
-                ys = [x["baselines"][name]["mean"][key] for x in res]
-                ax.plot(sizes, ys, "--", label=name)
-            ax.set_xscale("log", base=2)
-            ax.set_title(f"{task} ({split})", fontsize=9)
-            ax.set_xlabel("training clips N")
-            if col == 0:
-                ax.set_ylabel("PSNR dB (hidden pixels)")
-            ax.legend(fontsize=6)
-    fig.tight_layout()
-    psnr_png = out / "heldout_psnr.png"
-    fig.savefig(psnr_png, dpi=110)
-    plt.close(fig)
-
+    psnr_pngs = heldout_psnr_figures(record, out)
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
     for ax, metric in zip(axes, ("fvd", "kvd"), strict=True):
         rows = [r["generation"]["rows"] for r in record["runs"]]
@@ -326,7 +309,7 @@ def plots(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
     gen_png = out / "generation.png"
     fig.savefig(gen_png, dpi=110)
     plt.close(fig)
-    return [psnr_png, gen_png]
+    return [*psnr_pngs, gen_png]
 
 
 # --------------------------------------------------------------------------------------- main
@@ -483,7 +466,7 @@ def main(argv=None) -> dict:
         record["ablation_minutes"] = (time.perf_counter() - ablation_start) / 60
     _write(record, out, start)
     print(markdown(record))
-    print(f"wrote {out}/latent_space.json, latent_space.md, heldout_psnr.png, generation.png")
+    print(f"wrote {out}/latent_space.json, latent_space.md, heldout_*.png, generation.png")
     return record
 
 
