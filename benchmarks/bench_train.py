@@ -1,7 +1,7 @@
 """Train-step, render and memory benchmarks: inrv_jax next to the official PyTorch step, one run.
 
-    python -m benchmarks.bench_train                      # everything (~5-10 min on 2 cores)
-    python -m benchmarks.bench_train --skip-torch --skip-memory --shapes 16,32,32,2
+    python -m benchmarks.bench_train                      # everything -> docs/performance/bench_train.json
+    python -m benchmarks.bench_train --skip-torch --skip-memory --shapes 16,32,32,2 --out ""
 
 Sections (each prints one JSON line; a markdown table follows at the end):
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import resource
 import time
 
@@ -292,7 +293,8 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--render-batch", type=int, default=1)
     parser.add_argument("--render-chunk", type=int, default=1 << 14)
     parser.add_argument("--remat-chunk", type=int, default=1 << 14)
-    parser.add_argument("--json", help="also write all records to this file")
+    parser.add_argument("--out", default="docs/performance",
+                        help="folder of the record bench_train.json ('' = none)")  # fmt: skip
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -309,6 +311,7 @@ def main(argv=None) -> list[dict]:
         print(json.dumps(rec), flush=True)
         return [rec]
 
+    header = common.record_header(MODULE, argv)  # the machine's load before the run
     results = []
 
     def emit(rec):
@@ -336,10 +339,29 @@ def main(argv=None) -> list[dict]:
     emit(matmul_rate())  # again: the load may have changed during the run
     print()
     print(_table(results))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        protocol = {k: v for k, v in vars(args).items() if k not in ("out", "child")}
+        protocol["host_malloc_retained"] = HOST_MALLOC_RETAINED
+        record = {**header, "protocol": protocol, "records": results}
+        (out / "bench_train.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {out / 'bench_train.json'} (its page: python -m benchmarks.report)")
     return results
+
+
+def markdown(record: dict) -> str:
+    """The page of a ``bench_train.json`` record (``benchmarks.report``): its tables."""
+    p = record["protocol"]
+    intro = (
+        f"Official architecture (latent 128, per-tensor heads, INR 63→256×4→3), per-pixel L1, "
+        f"Adam 1e-4, all pixels; {p['steps']} timed steps after {p['warmup']} warm-up ones, best "
+        'wall time; the same analytic FLOPs for JAX and PyTorch (matmuls only); "% matmul" is '
+        "of the XLA f32 matmul rate measured in the same run (first line), not a datasheet peak. "
+        "Load = 1-minute load average (the benchmark itself is ~2 of it). Render and train-memory "
+        "rows: one child process each, peak RSS of that process."
+    )
+    return f"{intro}\n\n{_table(record['records'])}\n"
 
 
 if __name__ == "__main__":

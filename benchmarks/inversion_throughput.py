@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import time
 
+from benchmarks import common
 from inrv_jax.runtime.host_malloc import retain_freed_memory
 
 retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
@@ -24,6 +26,8 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from inrv_jax.tasks import inversion  # noqa: E402
+
+MODULE = "benchmarks.inversion_throughput"
 
 
 def _model(args):
@@ -42,7 +46,7 @@ def _model(args):
     return model, params, z, (int(cfg.data.frames), *(int(s) for s in cfg.data.size))
 
 
-def main() -> None:
+def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default="configs/shapes.py")
     p.add_argument("--workdir", default=None)
@@ -50,7 +54,10 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--pixels-per-step", type=int, default=None)
-    args = p.parse_args()
+    p.add_argument("--out", default="docs/performance",
+                   help="folder of the record inversion_throughput.json ('' = none)")  # fmt: skip
+    args = p.parse_args(argv)
+    header = common.record_header(MODULE, argv)
     model, params, learned, shape = _model(args)
     print(f"backend {jax.default_backend()}, {len(jax.devices())} device(s), clips {shape}, "
           f"{args.steps} steps per video, load {os.getloadavg()[0]:.1f}")  # fmt: skip
@@ -69,13 +76,36 @@ def main() -> None:
             best = min(best, time.perf_counter() - start)
         rows.append({"batch": batch, "seconds": best, "videos_per_s": batch / best})
     base = rows[0]["videos_per_s"]
-    print(f"{'batch':>6} {'seconds':>9} {'videos/s':>10} {'speedup':>8}")
     for r in rows:
         r["speedup_vs_first"] = r["videos_per_s"] / base
-        print(f"{r['batch']:6d} {r['seconds']:9.3f} {r['videos_per_s']:10.3f} "
-              f"{r['speedup_vs_first']:7.1f}×")  # fmt: skip
-    print(json.dumps({"backend": jax.default_backend(), "shape": list(shape),
-                      "steps": args.steps, "results": rows}))  # fmt: skip
+    protocol = {k: v for k, v in vars(args).items() if k != "out"}
+    record = {**header, "protocol": protocol, "shape": list(shape), "results": rows}
+    print(markdown(record))
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "inversion_throughput.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {out / 'inversion_throughput.json'} (its page: python -m benchmarks.report)")
+    return record
+
+
+def markdown(record: dict) -> str:
+    """The table of an ``inversion_throughput.json`` record (``benchmarks.report``)."""
+    p = record["protocol"]
+    pixels = p["pixels_per_step"] or "all"
+    model = (
+        f"trained workdir `{p['workdir']}`" if p["workdir"] else f"`{p['config']}` (random init)"
+    )
+    lines = [
+        f"Model {model}; clips {'×'.join(map(str, record['shape']))}; {p['steps']} Adam steps "
+        f"on z per video, {pixels} pixels a step; best of {p['repeats']} runs after compilation.",
+        "",
+        common.md_row(["batch", "seconds", "videos/s", "× batch " + str(record["results"][0]["batch"])]),
+        common.md_rule("rrrr"),
+        *(common.md_row([r["batch"], f"{r['seconds']:.3f}", f"{r['videos_per_s']:.2f}",
+                         f"{r['speedup_vs_first']:.1f}×"]) for r in record["results"]),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -143,6 +143,24 @@ def _hypernet_families(record: dict) -> str:
     return header(record) + hypernet_families.markdown(legacy)
 
 
+def _bench_train(record: dict) -> str:
+    from benchmarks import bench_train
+
+    return header(record) + bench_train.markdown(record)
+
+
+def _time_to_quality(record: dict) -> str:
+    from benchmarks import time_to_quality
+
+    return header(record) + time_to_quality.markdown(record)
+
+
+def _inversion_throughput(record: dict) -> str:
+    from benchmarks import inversion_throughput
+
+    return header(record) + inversion_throughput.markdown(record)
+
+
 def _prior(record: dict) -> str:
     from benchmarks import prior
 
@@ -371,6 +389,9 @@ REGISTRY = (
     Kind("docs/hypernet_families/hypernet_families.json", _hypernet_families),
     Kind("docs/prior/prior.json", _prior),
     Kind("docs/gpu/*.json", _gpu),
+    Kind("docs/performance/bench_train.json", _bench_train),
+    Kind("docs/performance/time_to_quality.json", _time_to_quality),
+    Kind("docs/performance/inversion_throughput.json", _inversion_throughput),
     Kind("docs/figures/figures.json", _figures),
     # Quoted in README as one sentence; a top-level docs/*.md page would be a hand-written one.
     Kind("docs/quick_start.json", _quick_start, page=False),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import pathlib
 import time
 
 import numpy as np
@@ -32,6 +33,8 @@ retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+
+MODULE = "benchmarks.time_to_quality"
 
 
 def load_clips(num_videos: int, frames: int, size: int) -> np.ndarray:
@@ -126,11 +129,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--torch-adam", default="fused", choices=("default", "foreach", "fused"),
                         help="torch Adam kernel; 'fused' is the faster (stronger) opponent")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", help="also write the records to this file")
+    parser.add_argument("--out", default="docs/performance",
+                        help="folder of the record time_to_quality.json ('' = none)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from benchmarks.torch_official import train_to_psnr
 
+    header = common.record_header(MODULE, argv)
     videos = load_clips(args.videos, args.frames, args.size)
     records = {"clips": list(videos.shape), "loadavg_start": common.load_avg()}
     print(json.dumps(records), flush=True)
@@ -170,23 +175,46 @@ def main(argv=None) -> dict:
         "loadavg_end": common.load_avg(),
     }
     print(json.dumps(summary), flush=True)
+    protocol = {k: v for k, v in vars(args).items() if k != "out"}
+    record = {**header, "protocol": protocol, "clips": records["clips"],
+              "loadavg_start": records["loadavg_start"], "official": off, "fast": fast,
+              "summary": summary}  # fmt: skip
     print()
-    print(common.md_row(["recipe", "target PSNR", "train s to target", "steps", "compile s",
-                         "load"]))  # fmt: skip
-    print(common.md_rule("llllll"))
-    print(common.md_row(["official (PyTorch, L1, Adam 1e-4, all pixels, b2)", f"{target:.2f}",
-                         f"{off['seconds']:.1f}", off["steps"], "–", off["loadavg_1min"]]))  # fmt: skip
-    js = "not reached" if fast["seconds"] is None else f"{fast['seconds']:.1f}"
-    print(common.md_row(["fast (JAX, configs/sample_clips.py)", f"{target:.2f}", js,
-                         fast["steps"], f"{fast['compile_s']:.1f}", fast["loadavg_1min"]]))  # fmt: skip
-    if speedup:
-        print(f"\nspeed-up: {speedup:.1f}× ({summary['speedup_incl_compile']:.1f}× with compile)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"official": off, "fast": fast, "summary": summary}, f, indent=1)
+    print(markdown(record))
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "time_to_quality.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {out / 'time_to_quality.json'} (its page: python -m benchmarks.report)")
     if not math.isfinite(target):
         raise SystemExit("the official recipe produced no finite PSNR")
     return summary
+
+
+def markdown(record: dict) -> str:
+    """The table of a ``time_to_quality.json`` record (``benchmarks.report`` renders its page)."""
+    off, fast, summary = record["official"], record["fast"], record["summary"]
+    target = summary["target_psnr"]
+    p = record["protocol"]
+    lines = [
+        f"{p['videos']} `sample_clips` videos {p['frames']}×{p['size']}×{p['size']}; target = the "
+        f"best PSNR the official recipe reached in {p['torch_seconds']:.0f} s of training (torch "
+        f"Adam `{p['torch_adam']}`, 2 threads); the fast recipe trains for at most "
+        f"{p['jax_seconds']:.0f} s, evaluated every {p['jax_eval_every']} steps; evaluation "
+        "excluded from both times; seed " + str(p["seed"]) + ".",
+        "",
+        common.md_row(["recipe", "target PSNR", "train s to target", "steps", "compile s", "load"]),
+        common.md_rule("lrrrrr"),
+        common.md_row(["official (PyTorch, L1, Adam 1e-4, all pixels, b2)", f"{target:.2f}",
+                       f"{off['seconds']:.1f}", off["steps"], "–", off["loadavg_1min"]]),
+        common.md_row(["fast (JAX, configs/sample_clips.py)", f"{target:.2f}",
+                       "not reached" if fast["seconds"] is None else f"{fast['seconds']:.1f}",
+                       fast["steps"], f"{fast['compile_s']:.1f}", fast["loadavg_1min"]]),
+    ]  # fmt: skip
+    if summary["speedup"]:
+        lines += ["", f"Speed-up: {summary['speedup']:.1f}× "
+                  f"({summary['speedup_incl_compile']:.1f}× with the compile)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
