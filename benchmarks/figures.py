@@ -15,8 +15,6 @@
 2. Held-out PSNR against N (``heldout_psnr_figures``): the record's INR-V and best baseline per
    task, one figure per held-out set, ``heldout_episodes.png`` and ``heldout_games.png`` next to
    the record (``--plots-out``).
-3. Prior samples with their row labels (``label_prior_samples``, not run by ``main``): labels
-   an unlabelled samples grid of ``benchmarks/prior.py`` in place, once.
 """
 
 from __future__ import annotations
@@ -28,12 +26,11 @@ import pathlib
 import numpy as np
 
 from benchmarks.common import record_header
-from inrv_jax.pictures import caption_image, label_rows, mark_hidden, upsample_nearest
+from inrv_jax.pictures import caption_image, mark_hidden, upsample_nearest
 
 CLIP_TASKS = ("inpainting", "prediction")
 HELDOUT_SET = "episodes"  # unseen episodes: the set where INR-V wins a task
 SET_TITLES = {"episodes": "unseen episodes", "games": "unseen games"}
-PRIOR_ROWS = ("random", "random-interpolated", "prior:gaussian", "prior:gmm", "prior:flow")
 HIDDEN = {"inpainting": "the bottom half of every frame", "prediction": "the last 4 frames"}
 PAD = 2  # white pixels between frames, as video_io.tile_grid
 
@@ -323,26 +320,6 @@ def heldout_psnr_figures(record: dict, out: pathlib.Path) -> list[pathlib.Path]:
             plt.close(fig)
         paths.append(path)
     return paths
-
-
-# ------------------------------------------------------------------------- 3. prior samples
-def label_prior_samples(path: pathlib.Path, labels=PRIOR_ROWS, pad: int = PAD) -> np.ndarray:
-    """Rewrite ``benchmarks/prior.py``'s samples grid at ``path`` with its row labels.
-
-    The grid is ``video_io.tile_grid``'s: square tiles, one row per sampling mode. A picture
-    whose width is not a whole number of its rows' square tiles (a labelled one, say) or whose
-    row count is not ``len(labels)`` (``label_rows`` checks) is refused, never relabelled.
-    """
-    from PIL import Image
-
-    image = np.asarray(Image.open(path).convert("RGB"))
-    tile = (image.shape[0] + pad) // len(labels)  # tile height + pad
-    if (image.shape[1] + pad) % tile:
-        raise SystemExit(f"{path}: {image.shape[1]} px wide is not a row of {tile - pad} px "
-                         "square tiles: already labelled, or not prior.py's grid")  # fmt: skip
-    labelled = label_rows(image, list(labels), pad, font_size=14)
-    Image.fromarray(labelled).save(path)
-    return labelled
 
 
 # --------------------------------------------------------------------------------------- main

@@ -56,6 +56,7 @@ def spread(values) -> dict:
 
 
 def sample_pictures(trained, workdir, out: pathlib.Path, per_mode: int = 8) -> None:
+    from inrv_jax.pictures import label_rows
     from inrv_jax.tasks.generate import generate
     from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_png
 
@@ -63,7 +64,8 @@ def sample_pictures(trained, workdir, out: pathlib.Path, per_mode: int = 8) -> N
     u8 = to_uint8(np.clip(np.stack(videos), -1, 1))  # [modes, samples, T, H, W, 3]
     u8 = u8.repeat(2, axis=3).repeat(2, axis=4)  # 2x: 32x32 tiles are small
     frames = tile_grid(u8)
-    write_png(out / "samples.png", frames[len(frames) // 2])
+    # The still picture names its rows (the modes); the GIF stays the bare grid.
+    write_png(out / "samples.png", label_rows(frames[len(frames) // 2], MODES, font_size=14))
     write_gif(out / "samples.gif", frames, 4)
 
 
