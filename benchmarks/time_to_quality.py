@@ -56,6 +56,8 @@ def fast_config(videos: np.ndarray, max_steps: int):
     """configs/sample_clips.py sized to the given clips (the fast recipe, unchanged otherwise)."""
     import importlib.util
 
+    from inrv_jax.config import resolve
+
     # get_config() itself, not load_config: that resolves model.inr.grid from the file's clip
     # size before the clips' own size is set here.
     path = common.ROOT / "configs" / "sample_clips.py"
@@ -68,6 +70,7 @@ def fast_config(videos: np.ndarray, max_steps: int):
     c.train.batch_size = min(int(c.train.batch_size), n)
     c.train.steps = max_steps
     c.mesh.data, c.mesh.model = 1, 1
+    resolve(c)  # the encoding's training grid from the clips' size, as load_config does
     return c
 
 
