@@ -1,5 +1,6 @@
-"""README's commands stay true: each `inrv ...` line parses with the real argument parser, every
-choice list README quotes for an option exists, and the task commands run on a trained workdir."""
+"""README's commands stay true: each `inrv ...` line of README and of the docs/ pages parses with
+the real argument parser, every choice list they quote for an option exists, and README's task
+commands run on a trained workdir."""
 
 import argparse
 import importlib
@@ -12,7 +13,11 @@ import pytest
 
 from inrv_jax.cli import COMMANDS, main
 
-README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+# README and the hand-written docs pages (pages generated from records hold no commands to run).
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = "\n".join(p.read_text() for p in PAGES)
 # Commands that act on a trained workdir: README's code blocks run them end to end, with the
 # workdir and output paths substituted and these options appended (argparse: last one wins) so
 # they run in seconds on the tiny test model.
@@ -28,9 +33,13 @@ FAST = {
 
 
 def code_block_commands(text: str) -> list[str]:
-    """`inrv ...` commands of README's fenced code blocks (continuations joined, comments cut)."""
+    """`inrv ...` commands of the shell code blocks (```bash, ```sh or bare fences; continuations
+    joined, comments cut). Fences are matched at line starts, so a ```python block is skipped
+    whole instead of shifting which fences pair up."""
     out = []
-    for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", text, re.S):
+    for lang, block in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+        if lang not in ("", "bash", "sh"):
+            continue
         for line in block.replace("\\\n", " ").splitlines():
             for part in line.split("&&"):
                 part = part.split(" # ")[0].strip()
@@ -107,25 +116,30 @@ def check_choices(command: str, option: str, values: list[str]) -> None:
 
 
 def test_readme_names_commands_and_choice_lists():
-    text = README.read_text()
-    assert len(code_block_commands(text)) >= 8  # the extraction itself works
-    lists = option_choice_lists(text)
+    assert len(code_block_commands(README.read_text())) >= 8  # the extraction itself works
+    assert len(code_block_commands(TEXT)) > len(code_block_commands(README.read_text()))
+    lists = option_choice_lists(TEXT)
     assert any(cmd == "invert" and opt == "--task" for cmd, opt, _ in lists)
 
 
-@pytest.mark.parametrize("command", sorted(set(code_block_commands(README.read_text()))))
+def test_code_blocks_are_paired_by_their_fences():
+    text = "```python\nx = 1\n```\n\nprose\n\n```bash\ninrv render --workdir w\n```\n"
+    assert code_block_commands(text) == ["inrv render --workdir w"]
+
+
+@pytest.mark.parametrize("command", sorted(set(code_block_commands(TEXT))))
 def test_readme_code_block_command_parses(command):
     check_command(command)
 
 
-@pytest.mark.parametrize("command", sorted(set(inline_commands(README.read_text()))))
+@pytest.mark.parametrize("command", sorted(set(inline_commands(TEXT))))
 def test_readme_inline_command_parses(command):
     check_command(command)
 
 
 @pytest.mark.parametrize(
     "command,option,values",
-    option_choice_lists(README.read_text()),
+    option_choice_lists(TEXT),
     ids=lambda x: x if isinstance(x, str) else None,
 )
 def test_readme_choice_lists_exist(command, option, values):
