@@ -81,3 +81,17 @@ def test_quoted_tables_are_the_records(record, quote):
     lines = set((report.ROOT / page).read_text().splitlines())
     missing = [line for line in quoted if line not in lines]
     assert not missing, f"{page} differs from {record}; paste its tables again: {missing}"
+
+
+def test_quick_start_eval_table_is_quoted():
+    """docs/eval_shapes.md is `inrv evaluate`'s report of the quick-start record's run
+    (benchmarks.quick_start copies it beside docs/quick_start.json); docs/using.md quotes its
+    first table, the held-out tasks against their baselines."""
+    lines = (report.ROOT / "docs/eval_shapes.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    table = lines[start:end]
+    assert len(table) > 3
+    page = set((report.ROOT / "docs/using.md").read_text().splitlines())
+    missing = [line for line in table if line not in page]
+    assert not missing, f"docs/using.md differs from docs/eval_shapes.md: {missing}"
