@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import resource
 import time
 
@@ -339,14 +338,11 @@ def main(argv=None) -> list[dict]:
     emit(matmul_rate())  # again: the load may have changed during the run
     print()
     print(_table(results))
-    if args.out:
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        protocol = {k: v for k, v in vars(args).items() if k not in ("out", "child")}
-        protocol["host_malloc_retained"] = HOST_MALLOC_RETAINED
-        record = {**header, "protocol": protocol, "records": results}
-        (out / "bench_train.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"wrote {out / 'bench_train.json'} (its page: python -m benchmarks.report)")
+    protocol = {k: v for k, v in vars(args).items() if k not in ("out", "child")}
+    protocol["host_malloc_retained"] = HOST_MALLOC_RETAINED
+    common.write_record(
+        args.out, "bench_train", {**header, "protocol": protocol, "records": results}
+    )
     return results
 
 

@@ -119,6 +119,18 @@ def open_run(script: str, argv: list[str] | None, source, work, out):
     return header, working_copy(source, work), out
 
 
+def write_record(out, name: str, record: dict) -> pathlib.Path | None:
+    """Write ``record`` as ``OUT/NAME.json`` (``out`` created; falsy ``out``: nothing written)
+    and say so; its page is rendered by ``python -m benchmarks.report``."""
+    if not out:
+        return None
+    path = pathlib.Path(out) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    log(f"wrote {path} (its page: python -m benchmarks.report)")
+    return path
+
+
 def machine_text(m, load: bool = True) -> str:
     """A record's machine in words: "CPU (N cores, backend[, load L])". Older records that
     wrote the machine as a string keep it."""
@@ -419,7 +431,7 @@ class AtariClips:
 def atari_config(clips: AtariClips, num_videos: int, steps: int, **overrides):
     """``configs/atari.py`` at ``clips``' size, ``num_videos`` clips, ``steps`` steps (log ten
     times, evaluate and save once at the end, one device); ``overrides``: {"a.b": value}."""
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, set_values
 
     c = load_config(f"{ATARI_CONFIG}:{clips.recipe}" if clips.recipe else str(ATARI_CONFIG))
     c.data.frames = clips.frames
@@ -434,12 +446,7 @@ def atari_config(clips: AtariClips, num_videos: int, steps: int, **overrides):
     c.train.num_samples = 4
     c.train.progress = False
     c.mesh.data, c.mesh.model = 1, 1
-    for key, value in overrides.items():
-        node = c
-        *path, leaf = key.split(".")
-        for p in path:
-            node = node[p]
-        node[leaf] = value
+    set_values(c, overrides)
     return c
 
 

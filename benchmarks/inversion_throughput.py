@@ -12,9 +12,7 @@ a table and a JSON line; the aim is ≥ 20× the batch-1 throughput at batch 64.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
 import time
 
 from benchmarks import common
@@ -81,11 +79,7 @@ def main(argv=None) -> dict:
     protocol = {k: v for k, v in vars(args).items() if k != "out"}
     record = {**header, "protocol": protocol, "shape": list(shape), "results": rows}
     print(markdown(record))
-    if args.out:
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "inversion_throughput.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"wrote {out / 'inversion_throughput.json'} (its page: python -m benchmarks.report)")
+    common.write_record(args.out, "inversion_throughput", record)
     return record
 
 

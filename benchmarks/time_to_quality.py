@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import pathlib
 import time
 
 import numpy as np
@@ -184,11 +183,7 @@ def main(argv=None) -> dict:
               "summary": summary}  # fmt: skip
     print()
     print(markdown(record))
-    if args.out:
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "time_to_quality.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"wrote {out / 'time_to_quality.json'} (its page: python -m benchmarks.report)")
+    common.write_record(args.out, "time_to_quality", record)
     if not math.isfinite(target):
         raise SystemExit("the official recipe produced no finite PSNR")
     return summary

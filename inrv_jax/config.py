@@ -275,6 +275,18 @@ def apply_overrides(config: ml_collections.ConfigDict, overrides: list[str]) -> 
             raise ConfigError(f"bad value {raw!r} for config key {key!r}: {e}") from None
 
 
+def set_values(config: ml_collections.ConfigDict, values: dict) -> None:
+    """Set typed values by dotted key (``{"train.steps": 10}``) in place, through
+    ``ConfigDict.update_from_flattened_dict``; a key the config lacks is a KeyError, never added."""
+    locked = config.is_locked
+    config.lock()
+    try:
+        config.update_from_flattened_dict(values)
+    finally:
+        if not locked:
+            config.unlock()
+
+
 def _require(cond: bool, key: str, msg: str) -> None:
     if not cond:
         raise ConfigError(f"config key {key}: {msg}")

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from inrv_jax.config import base_config
+from inrv_jax.config import base_config, set_values
 
 
 def tiny_config(**overrides):
@@ -30,12 +30,7 @@ def tiny_config(**overrides):
     c.train.num_samples = 2
     c.train.progress = False
     c.mesh.data, c.mesh.model = 1, 1  # sharded runs: tests/train/test_step.py, test_multi*
-    for key, value in overrides.items():
-        node = c
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
+    set_values(c, overrides)
     return c
 
 
