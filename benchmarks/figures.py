@@ -136,6 +136,7 @@ def clip_figure(
       hidden: bool[T, h, w], the pixels the task hid.
     """
     from inrv_jax.pixels import to_uint8
+    from inrv_jax.video_io import tile_grid
 
     t, h, w = hidden.shape
     size = (h * scale, w * scale)
@@ -146,10 +147,7 @@ def clip_figure(
         if mask is not None:
             mask = upsample_nearest(mask[..., None], size)[..., 0]
             u8 = mark_hidden(u8, mask, alpha=0.2, outline=scale)  # border: one data pixel wide
-        out = np.full((size[0], width, 3), 255, np.uint8)
-        for i, frame in enumerate(u8):
-            out[:, i * (size[1] + PAD) : i * (size[1] + PAD) + size[1]] = frame
-        return out
+        return tile_grid(u8[None, :, None], PAD)[0]  # one row, a frame per column
 
     gap = np.full((PAD * 3, width, 3), 255, np.uint8)
     parts = [
