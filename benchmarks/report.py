@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import math
 import pathlib
@@ -143,31 +144,16 @@ def _hypernet_families(record: dict) -> str:
     return header(record) + hypernet_families.markdown(legacy)
 
 
-def _bench_train(record: dict) -> str:
-    from benchmarks import bench_train
-
-    return header(record) + bench_train.markdown(record)
-
-
-def _time_to_quality(record: dict) -> str:
-    from benchmarks import time_to_quality
-
-    return header(record) + time_to_quality.markdown(record)
-
-
-def _inversion_throughput(record: dict) -> str:
-    from benchmarks import inversion_throughput
-
-    return header(record) + inversion_throughput.markdown(record)
-
-
-def _prior(record: dict) -> str:
-    from benchmarks import prior
-
-    return header(record) + prior.markdown(record)
-
-
 # ----------------------------------------------------------------------- pages rendered here
+def _script_page(name: str) -> Callable[[dict], str]:
+    """The renderer of a script whose ``markdown(record)`` is its page: header + that."""
+
+    def render(record: dict) -> str:
+        return header(record) + importlib.import_module(f"benchmarks.{name}").markdown(record)
+
+    return render
+
+
 def _heldout(record: dict) -> str:
     """docs/continuity/atari/heldout.json: held-out rows of trained workdirs, one column each."""
     p = record["protocol"]
@@ -387,11 +373,11 @@ REGISTRY = (
     Kind("docs/real_clips/real_clips.json", _real_clips),
     Kind("docs/amortized/amortized.json", _amortized),
     Kind("docs/hypernet_families/hypernet_families.json", _hypernet_families),
-    Kind("docs/prior/prior.json", _prior),
+    Kind("docs/prior/prior.json", _script_page("prior")),
     Kind("docs/gpu/*.json", _gpu),
-    Kind("docs/performance/bench_train.json", _bench_train),
-    Kind("docs/performance/time_to_quality.json", _time_to_quality),
-    Kind("docs/performance/inversion_throughput.json", _inversion_throughput),
+    Kind("docs/performance/bench_train.json", _script_page("bench_train")),
+    Kind("docs/performance/time_to_quality.json", _script_page("time_to_quality")),
+    Kind("docs/performance/inversion_throughput.json", _script_page("inversion_throughput")),
     Kind("docs/figures/figures.json", _figures),
     # Quoted in README as one sentence; a top-level docs/*.md page would be a hand-written one.
     Kind("docs/quick_start.json", _quick_start, page=False),
