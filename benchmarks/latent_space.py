@@ -65,10 +65,10 @@ SPLIT_SEEDS = common.SPLIT_SEEDS
 UPDATES_PER_CLIP = 3050 * 64 / 512
 # Candidate methods each task chooses from on validation clips (inrv_jax.tasks.choose).
 CHOOSE_GRIDS = {
-    "default": dict(inits=("mean", "nearest"), steps=(100, 200, 300), refine_steps=(0, 300),
-                    refine_lrs=(3e-4,), anchors=(0.0, 100.0)),
+    "default": dict(inits=("mean", "nearest"), steps=(100, 300), refine_steps=(0, 300),
+                    refine_lrs=(3e-4, 1e-3), anchors=(0.0, 100.0), residuals=("", "linear")),
     "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10),
-                  refine_lrs=(3e-4,), anchors=(0.0,)),
+                  refine_lrs=(3e-4,), anchors=(0.0,), residuals=("", "linear")),
 }  # fmt: skip
 CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
 CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time
@@ -216,9 +216,13 @@ def _seeds(p: dict) -> str:
 
 def _grid(p: dict) -> str:
     g = p.get("choose_grid_values", CHOOSE_GRIDS[p["choose_grid"]])
-    return (f"init {'/'.join(g['inits'])} × {'/'.join(map(str, g['steps']))} z-steps × refinement "
+    text = (f"init {'/'.join(g['inits'])} × {'/'.join(map(str, g['steps']))} z-steps × refinement "
             f"{'/'.join(map(str, g['refine_steps']))} steps (lr {'/'.join(map(str, g['refine_lrs']))}, "
             f"anchor {'/'.join(map(str, g['anchors']))})")  # fmt: skip
+    if "linear" in g.get("residuals", ()):
+        text += (", each as it is and as a residual on the task's linear baseline "
+                 "(`inrv_jax.tasks.residual`)")  # fmt: skip
+    return text
 
 
 def _speed_table(record: dict) -> list[str]:

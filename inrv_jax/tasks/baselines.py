@@ -87,12 +87,15 @@ BaselineFn = Callable[[np.ndarray, np.ndarray, Shape, Context], np.ndarray]
 @dataclasses.dataclass(frozen=True)
 class Baseline:
     """One baseline: ``name`` (``Task.baselines`` entries), ``title`` (its row in evaluate's
-    table), ``fn`` and ``needs``: the ``Context`` fields it cannot run without."""
+    table), ``fn``, ``needs``: the ``Context`` fields it cannot run without, and ``linear``: its
+    output is a linear function of the observed pixels for fixed weights (INR-V can be a
+    residual on it, ``tasks.residual``)."""
 
     name: str
     title: str
     fn: BaselineFn
     needs: tuple[str, ...] = ()
+    linear: bool = False
 
 
 def _same_grid(observed: np.ndarray, shape: Shape, name: str) -> None:
@@ -253,16 +256,24 @@ def _fit_single(observed, weights, shape, context, spec, snapshots=()):
 BASELINES: dict[str, Baseline] = {
     b.name: b
     for b in (
-        Baseline("repeat-last", "repeat the last observed frame", repeat_last),
-        Baseline("blend", "linear blend of the nearest observed frames", blend_in_time),
-        Baseline("biharmonic", "biharmonic fill (per frame)", _per_frame("biharmonic", biharmonic)),
+        Baseline("repeat-last", "repeat the last observed frame", repeat_last, linear=True),
+        Baseline(
+            "blend", "linear blend of the nearest observed frames", blend_in_time, linear=True
+        ),
+        Baseline(
+            "biharmonic",
+            "biharmonic fill (per frame)",
+            _per_frame("biharmonic", biharmonic),
+            linear=True,
+        ),
         Baseline(
             "nearest-pixel",
             "nearest observed pixel (per frame)",
             _per_frame("nearest-pixel", nearest_pixel),
+            linear=True,
         ),
         Baseline("nearest-training", "nearest training video", nearest_training, ("train_videos",)),
-        Baseline("bicubic", "bicubic upsampling", bicubic),
+        Baseline("bicubic", "bicubic upsampling", bicubic, linear=True),
         Baseline(
             "fit-single",
             "single INR fitted in the same time and pixels a step",

@@ -33,6 +33,7 @@ import dataclasses
 import itertools
 import json
 import pathlib
+import time
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import prepare
 from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.residual import on_baseline, residual_baselines
 from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
 
 RECIPE_VERSION = 1
@@ -59,17 +61,21 @@ class Recipe:
     refine_part: str = "all"
     refine_lr: float = 1e-4
     refine_anchor: float = 0.0
+    residual: str = ""
 
     def kwargs(self) -> dict:
         return dataclasses.asdict(self)
 
     @property
     def name(self) -> str:
-        """E.g. ``mean+300`` or ``nearest+300 refine all 100 (lr 0.0001, anchor 10)``."""
+        """E.g. ``mean+300``, ``nearest+300 refine all 100 (lr 0.0001, anchor 10)`` or
+        ``mean+100, residual on blend``."""
         text = f"{self.init}+{self.steps}"
         if self.refine_steps:
             text += (f" refine {self.refine_part} {self.refine_steps} (lr {self.refine_lr:g}, "
                      f"anchor {self.refine_anchor:g})")  # fmt: skip
+        if self.residual:
+            text += f", residual on {self.residual}"
         return text
 
     @classmethod
@@ -87,18 +93,32 @@ def candidate_grid(
     lr: float = 1e-2,
     refine_steps=(0, 100, 300),
     refine_parts=("all",),
-    refine_lrs=(3e-4,),
+    refine_lrs=(3e-4, 1e-3),
     anchors=(0.0, 100.0),
+    residuals=("", "linear"),
 ) -> tuple[Recipe, ...]:
-    """Every combination (refinement settings only where ``refine_steps`` > 0)."""
+    """Every combination (refinement settings only where ``refine_steps`` > 0). ``residuals``:
+    '' (INR-V as it is) and/or ``"linear"``: also as a residual on each linear baseline of the
+    task (``tasks.residual``; ``choose`` expands it per task)."""
     out = []
     for init, k in itertools.product(inits, steps):
-        out.append(Recipe(init, int(k), lr))
+        methods = [Recipe(init, int(k), lr)]
         for r, part, rlr, anchor in itertools.product(
             [r for r in refine_steps if r], refine_parts, refine_lrs, anchors
         ):
-            out.append(Recipe(init, int(k), lr, int(r), part, float(rlr), float(anchor)))
+            methods.append(Recipe(init, int(k), lr, int(r), part, float(rlr), float(anchor)))
+        out += [dataclasses.replace(m, residual=x) for m in methods for x in residuals]
     return tuple(out)
+
+
+def _for_task(candidates, task: str) -> list[Recipe]:
+    """``candidates`` with ``residual="linear"`` expanded to the task's linear baselines (none:
+    dropped)."""
+    out = []
+    for r in candidates:
+        names = residual_baselines(task) if r.residual == "linear" else (r.residual,)
+        out += [dataclasses.replace(r, residual=n) for n in names]
+    return list(dict.fromkeys(out))
 
 
 def choose(
@@ -146,6 +166,7 @@ def choose(
 
 def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch, encoder,
                 context):  # fmt: skip
+    candidates = _for_task(candidates, task)
     options = get_task(task).heldout_options(videos.shape[1])
     prepared = prepare(videos, task, seed=seed, **options)
     scored = None if get_task(task).unobserved == "none" else prepared.unobserved
@@ -162,17 +183,25 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
                      steps=steps, lr=lr, init=init, seed=seed, batch=batch,
                      pixels_per_step=pixels_per_step, encoder=encoder,
                      shape=prepared.observed.shape[1:4])  # fmt: skip
+        made = {}  # refinement -> (recon, seconds): the residual variants share it
         for recipe in group:
-            seconds = inv.seconds
-            if recipe.refine_steps:
+            plain = dataclasses.replace(recipe, residual="")
+            if plain in made:
+                pass
+            elif recipe.refine_steps:
                 ref = refine(trained.model, trained.params, inv.latents, prepared.obs,
                              steps=recipe.refine_steps, lr=recipe.refine_lr,
                              part=recipe.refine_part, anchor=recipe.refine_anchor, batch=batch,
                              pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
-                recon = render_inrs(trained.model.inr_spec, ref.inr, shape)
-                seconds += ref.seconds
+                made[plain] = (render_inrs(trained.model.inr_spec, ref.inr, shape),
+                               inv.seconds + ref.seconds)  # fmt: skip
             else:
-                recon = render_latents(trained, inv.latents, shape)
+                made[plain] = (render_latents(trained, inv.latents, shape), inv.seconds)
+            recon, seconds = made[plain]
+            if recipe.residual:
+                start = time.perf_counter()
+                recon = on_baseline(recipe.residual, recon, prepared, task, seed=seed, **options)
+                seconds += time.perf_counter() - start
             score = mean_metrics(video_metrics(recon, videos, scored))[key]
             scores.append({"recipe": recipe, "name": recipe.name, "score": score,
                            "seconds": seconds})  # fmt: skip

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import time
 
 import jax
 import numpy as np
@@ -39,6 +40,7 @@ from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import Prepared, downsample, prepare
 from inrv_jax.tasks.refine import refine, render_inrs
 from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.residual import check_residual, on_baseline
 from inrv_jax.tasks.scoring import jsonable, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import load_videos
 from inrv_jax.video_io import save_video, write_gif, write_png
@@ -53,7 +55,8 @@ class TaskResult:
     metrics: per-video arrays; summary: their means; seconds: inversion time without
     compilation (the encoder pass included); refine_seconds: refinement's, also without;
     compile_seconds: both their compilations; inr: the refined INR trees (leading B) or None
-    without refinement; refine_losses: f32[R, B] or None."""
+    without refinement; refine_losses: f32[R, B] or None; residual_seconds: the residual
+    composition's (``tasks.residual``; recon is the composed video, the INRs are not)."""
 
     task: str
     latents: np.ndarray
@@ -67,11 +70,12 @@ class TaskResult:
     inr: object = None
     refine_losses: np.ndarray | None = None
     compile_seconds: float = 0.0
+    residual_seconds: float = 0.0
 
     @property
     def method_seconds(self) -> float:
-        """What the method took without compilation: inversion + refinement."""
-        return self.seconds + self.refine_seconds
+        """What the method took without compilation: inversion + refinement + residual."""
+        return self.seconds + self.refine_seconds + self.residual_seconds
 
 
 def run_task(
@@ -92,13 +96,16 @@ def run_task(
     refine_part: str = "all",
     refine_lr: float = 1e-4,
     refine_anchor: float = 0.0,
+    residual: str = "",
     **task_kwargs,
 ) -> TaskResult:
     """Invert ``videos`` f32[B, T, H, W, 3] under ``task`` and score the reconstructions.
 
     ``encoder``: the ``encoder`` init's ``inrv_jax.encoder.Encoder``. ``refine_steps`` > 0:
     then fine-tune the generated INRs' ``refine_part`` (``refine.PARTS``) on the observed pixels,
-    pulled towards the generated INRs with weight ``refine_anchor``.
+    pulled towards the generated INRs with weight ``refine_anchor``. ``residual``: a linear
+    baseline of the task (``tasks.residual``): the result is that baseline on the observations
+    plus INR-V's departure from it ('' = INR-V's reconstruction as it is).
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
     if init == "encoder" and encoder is None:
@@ -106,6 +113,7 @@ def run_task(
     if init == "encoder" and encoder is None:
         raise InputError("init 'encoder' needs a trained encoder (encoder=load_encoder(WORKDIR)); "
                          "train one with `inrv train-encoder --workdir DIR`")  # fmt: skip
+    check_residual(residual, task)
     videos = np.asarray(videos, np.float32)
     prepared = prepare(videos, task, seed=seed, **task_kwargs)
     result = invert(
@@ -131,6 +139,11 @@ def run_task(
         recon = render_inrs(trained.model.inr_spec, refined.inr, videos.shape[1:4], chunk=chunk)
     else:
         recon = render_latents(trained, result.latents, videos.shape[1:4], chunk=chunk)
+    residual_seconds = 0.0
+    if residual:
+        start = time.perf_counter()
+        recon = on_baseline(residual, recon, prepared, task, seed=seed, **task_kwargs)
+        residual_seconds = time.perf_counter() - start
     scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
     metrics = video_metrics(recon, videos, scored, lpips)
     return TaskResult(
@@ -146,6 +159,7 @@ def run_task(
         None if refined is None else refined.inr,
         None if refined is None else refined.losses,
         result.compile_seconds + (0.0 if refined is None else refined.compile_seconds),
+        residual_seconds,
     )
 
 
@@ -198,7 +212,7 @@ def _method(args, task: str) -> dict:
         return recipe.kwargs()
     return {"init": args.init, "steps": args.steps, "lr": args.lr, "refine_steps": args.refine,
             "refine_part": args.refine_params, "refine_lr": args.refine_lr,
-            "refine_anchor": args.refine_anchor}  # fmt: skip
+            "refine_anchor": args.refine_anchor, "residual": args.residual}  # fmt: skip
 
 
 def _load_videos(args, shape):

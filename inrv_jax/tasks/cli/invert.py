@@ -70,6 +70,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="pull of the refined INR towards the generated one (0: none)",
     )
+    p.add_argument(
+        "--residual",
+        default="",
+        help="a linear baseline of the task (repeat-last, blend, bicubic, biharmonic, "
+        "nearest-pixel): that baseline on the observations plus INR-V's departure from it",
+    )
     p.add_argument("--pixels-per-step", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
