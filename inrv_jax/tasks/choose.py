@@ -183,20 +183,12 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
                      steps=steps, lr=lr, init=init, seed=seed, batch=batch,
                      pixels_per_step=pixels_per_step, encoder=encoder,
                      shape=prepared.observed.shape[1:4])  # fmt: skip
-        made = {}  # refinement -> (recon, seconds): the residual variants share it
+        made = {}  # the recipe without residual -> (recon, seconds): its residual variants share it
         for recipe in group:
             plain = dataclasses.replace(recipe, residual="")
-            if plain in made:
-                pass
-            elif recipe.refine_steps:
-                ref = refine(trained.model, trained.params, inv.latents, prepared.obs,
-                             steps=recipe.refine_steps, lr=recipe.refine_lr,
-                             part=recipe.refine_part, anchor=recipe.refine_anchor, batch=batch,
-                             pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
-                made[plain] = (render_inrs(trained.model.inr_spec, ref.inr, shape),
-                               inv.seconds + ref.seconds)  # fmt: skip
-            else:
-                made[plain] = (render_latents(trained, inv.latents, shape), inv.seconds)
+            if plain not in made:
+                made[plain] = _reconstruct(trained, inv, prepared, plain, shape, batch,
+                                           pixels_per_step, seed)  # fmt: skip
             recon, seconds = made[plain]
             if recipe.residual:
                 start = time.perf_counter()
@@ -208,6 +200,18 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
     if context is not None:
         _add_margins(scores, prepared, videos, task, context, pixels_per_step, seed, key, scored)
     return scores
+
+
+def _reconstruct(trained, inv, prepared, recipe: Recipe, shape, batch, pixels_per_step, seed):
+    """The reconstruction f32[B, T, H, W, 3] of ``recipe`` from the inversion ``inv`` (refined
+    when the recipe refines) and the method's seconds so far."""
+    if not recipe.refine_steps:
+        return render_latents(trained, inv.latents, shape), inv.seconds
+    ref = refine(trained.model, trained.params, inv.latents, prepared.obs,
+                 steps=recipe.refine_steps, lr=recipe.refine_lr, part=recipe.refine_part,
+                 anchor=recipe.refine_anchor, batch=batch, pixels_per_step=pixels_per_step,
+                 seed=seed)  # fmt: skip
+    return render_inrs(trained.model.inr_spec, ref.inr, shape), inv.seconds + ref.seconds
 
 
 def _add_margins(scores, prepared, videos, task, context, pixels_per_step, seed, key, scored):
