@@ -35,12 +35,13 @@ import time
 from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from inrv_jax import settings as settings_lib
 from inrv_jax.errors import DiskFullError, UserError, disk_full, human_bytes
 from inrv_jax.model import make_model
+from inrv_jax.settings import Settings
 from inrv_jax.sharding import any_process
 from inrv_jax.state import make_init_fn, make_optimizer
 
@@ -319,12 +320,19 @@ class CheckpointStore:
 
 
 def make_meta(
-    config, manifest_json: str, num_videos: int, video_shape, latent_dim: int, features_shape=None
+    settings: Settings,
+    manifest_json: str,
+    num_videos: int,
+    video_shape,
+    latent_dim: int,
+    features_shape=None,
 ) -> dict:
-    """JSON metadata of a checkpoint. ``features_shape`` is (T, F) of the conditioner's
-    frame features when conditioning is on."""
+    """JSON metadata of a checkpoint: the run's settings (``config``, read back through
+    ``settings.migrate``), their ``schema_version``, the data manifest and shapes.
+    ``features_shape`` is (T, F) of the conditioner's frame features when conditioning is on."""
     return {
-        "config": json.loads(config.to_json()),
+        "config": json.loads(json.dumps(settings_lib.to_dict(settings))),
+        "schema_version": settings_lib.SCHEMA_VERSION,
         "manifest": json.loads(manifest_json),
         "num_videos": int(num_videos),
         "video_shape": [int(x) for x in video_shape],
@@ -339,9 +347,9 @@ def local_abstract_state(meta: dict):
     Restoring against it works whatever topology saved the checkpoint (e.g. a multi-host run
     read back on a laptop).
     """
-    config = config_from_meta(meta)
-    model = make_model(config.model, meta["num_videos"])
-    tx = make_optimizer(config.optim, int(config.train.steps))
+    settings = settings_from_meta(meta)
+    model = make_model(settings.model, meta["num_videos"])
+    tx = make_optimizer(settings.optim, settings.train.steps)
     fshape = meta.get("features_shape")
     init = make_init_fn(model, tx, None if fshape is None else tuple(fshape))
     device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
@@ -351,16 +359,17 @@ def local_abstract_state(meta: dict):
     )
 
 
-def config_from_meta(meta: dict) -> ml_collections.ConfigDict:
-    """The run's config as saved (JSON lists where the file had tuples)."""
-    return ml_collections.ConfigDict(meta["config"])
+def settings_from_meta(meta: dict) -> Settings:
+    """The run's settings as its checkpoint stored them, brought up to date by
+    ``settings.migrate`` (checkpoints written before ``schema_version`` existed are version 1)."""
+    return settings_lib.from_stored(meta["config"], meta.get("schema_version", 1))
 
 
 @dataclasses.dataclass
 class TrainedModel:
     """What every task reads from a workdir: the model, its params and learned latents."""
 
-    config: ml_collections.ConfigDict
+    settings: Settings
     meta: dict
     model: Any  # inrv_jax.model.ModelFns
     params: Any
@@ -416,7 +425,7 @@ def load_trained(workdir, step: int | None = None) -> TrainedModel:
                 raise CheckpointError(f"checkpoint {directory / str(step)} {why}") from e
     finally:
         store.close()
-    config = config_from_meta(meta)
-    model = make_model(config.model, meta["num_videos"])
+    settings = settings_from_meta(meta)
+    model = make_model(settings.model, meta["num_videos"])
     params = jax.tree.map(np.asarray, state.params)
-    return TrainedModel(config, meta, model, params, latents, step)
+    return TrainedModel(settings, meta, model, params, latents, step)

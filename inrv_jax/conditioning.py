@@ -15,7 +15,9 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-CONDITIONING_KINDS = ("off", "encoder", "kl")
+from inrv_jax import settings
+
+CONDITIONING_KINDS = settings.CONDITIONING_KINDS
 
 
 class BiGRUEncoder(nn.Module):

@@ -1,4 +1,8 @@
-"""The config schema: the base recipe, loading config files with overrides, validation.
+"""Config files: the base recipe as a ConfigDict, loading files with overrides, the settings.
+
+The schema itself (defaults, choices, descriptions, validation) is ``inrv_jax.settings``; a
+ConfigDict exists only at the edge, for config files and ``--config.KEY=VALUE`` overrides, and
+``to_settings`` turns it into the frozen values the library takes.
 
 A config file is ``configs/NAME.py`` defining ``get_config(variant: str | None)`` that returns
 an ``ml_collections.ConfigDict`` (usually ``base_config()`` with changes). ``variant`` comes
@@ -10,153 +14,54 @@ key, so typos in key names fail loudly instead of being ignored.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import pathlib
+import typing
+from collections.abc import Mapping
 
 import ml_collections
 
-from inrv_jax import encoder
-from inrv_jax.conditioning import CONDITIONING_KINDS
-from inrv_jax.encoding import ENCODINGS
+from inrv_jax import settings as settings_lib
 from inrv_jax.errors import ConfigError
-from inrv_jax.hypernet import HYPERNETS
-from inrv_jax.inr import KINDS as INR_KINDS
+from inrv_jax.settings import Settings
 
-__all__ = ["ConfigError", "apply_overrides", "base_config", "load_config", "validate"]
+__all__ = [
+    "ConfigError", "apply_overrides", "base_config", "load_config", "to_settings", "validate",
+]  # fmt: skip
 
 
 def base_config() -> ml_collections.ConfigDict:
-    """The faithful official recipe (DESIGN §2): official architecture, L1 + 0.7 LPIPS, Adam 1e-4."""
-    c = ml_collections.ConfigDict()
-    c.seed = 0
+    """The faithful official recipe (DESIGN §2): official architecture, L1 + 0.7 LPIPS, Adam 1e-4.
 
-    c.data = ml_collections.ConfigDict()
-    c.data.spec = "shapes"  # list file, directory, tfds:NAME[/SPLIT] or a built-in name
-    c.data.frames = 25
-    c.data.size = (100, 100)
-    c.data.crop = "center"
-    c.data.stride = 1
-    c.data.window = "start"
-    c.data.data_dir = ml_collections.FieldReference(None, field_type=str)
-    c.data.on_error = "raise"  # or "skip" (skipped files are written to the workdir)
-    c.data.num_videos = ml_collections.FieldReference(None, field_type=int)
-    c.data.seed = 0
-    c.data.cache_dir = ml_collections.FieldReference(None, field_type=str)
-    c.data.features_path = ml_collections.FieldReference(None, field_type=str)
-    c.data.builtin = ml_collections.ConfigDict()
+    The defaults, choices and descriptions of every key live in ``inrv_jax.settings`` (the
+    schema); this is that schema's default as a ConfigDict that config files change."""
+    return _as_config_dict(Settings())
 
-    c.model = ml_collections.ConfigDict()
-    c.model.latent_dim = "auto"  # "auto": 128 for > 2,000 videos, else 64 (official); or "96"
-    c.model.code_init_std = 0.01
-    c.model.compute_dtype = "float32"  # "bfloat16" on accelerators
-    # encoding: inrv_jax.encoding.ENCODINGS ("nerf": official). grid: the training grid (T, H, W)
-    # the band-limited encodings are built for; () takes (data.frames, *data.size) at load time.
-    # max_freq: their highest frequency in units of each axis' Nyquist on that grid.
-    c.model.inr = ml_collections.ConfigDict(
-        dict(
-            kind="relu_pe", hidden=256, depth=4, num_freqs=10, w0=30.0,
-            encoding="nerf", grid=(), max_freq=1.0, num_features=64,
-        )
-    )  # fmt: skip
-    c.model.hypernet = ml_collections.ConfigDict(
-        dict(
-            kind="per_tensor",  # see inrv_jax.hypernet.HYPERNETS
-            hidden=256,
-            depth=4,
-            out_scale=0.1,
-            rank=8,  # low_rank: rank of every layer's update
-            chunk=2048,  # chunked: values emitted per chunk
-            chunk_embed=32,  # chunked: chunk-embedding width
-            chunk_depth=2,  # chunked: ReLU layers of the shared head
-            mapping="linear",  # film: "linear" or "mlp" latent -> modulations
-            mapping_depth=1,  # film: ReLU layers of the "mlp" mapping
-        )
-    )
-    c.model.conditioning = ml_collections.ConfigDict(
-        dict(
-            kind="off",  # "encoder" (the paper's regularizer), "kl" (ablation) or "off"
-            encoder="vgg16",  # frozen frame encoder, or "precomputed" (data.features_path)
-            code_dim=512,
-            gru_hidden=256,
-            gru_layers=3,
-            dropout=0.1,
-            merge_hidden=512,
-            kl_weight=1e-4,
-        )
-    )
-    # A video encoder trained jointly with the hypernetwork ("video": encoder.VideoEncoder; "off":
-    # none, the official model). Loss: + weight * pixel loss of the rendering of E(video * mask,
-    # mask) for Task-registry masks + consistency * mean(((E - z) / code_init_std)^2).
-    c.model.encoder = ml_collections.ConfigDict(
-        dict(kind="off", weight=1.0, consistency=0.1, **encoder.default_config())
-    )
 
-    c.loss = ml_collections.ConfigDict()
-    c.loss.distance = "l1"  # "l1" or "l2"
-    c.loss.lpips_weight = 0.7
-    c.loss.lpips_net = "vgg16"
+def _as_config_dict(value) -> ml_collections.ConfigDict:
+    """A settings value as a ConfigDict; ``None`` leaves become typed references, so an
+    override (``--config.data.num_videos=8``) is parsed with the key's type."""
+    out = ml_collections.ConfigDict()
+    hints = typing.get_type_hints(type(value))
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        if dataclasses.is_dataclass(item):
+            out[f.name] = _as_config_dict(item)
+        elif isinstance(item, Mapping):
+            out[f.name] = ml_collections.ConfigDict(dict(item))
+        elif item is None:
+            kind = next(a for a in typing.get_args(hints[f.name]) if a is not type(None))
+            out[f.name] = ml_collections.FieldReference(None, field_type=kind)
+        else:
+            out[f.name] = item
+    return out
 
-    c.optim = ml_collections.ConfigDict()
-    c.optim.lr = 1e-4
-    c.optim.schedule = "constant"  # or "cosine" (with warmup_steps)
-    c.optim.warmup_steps = 0
-    c.optim.b1 = 0.9
-    c.optim.b2 = 0.999
-    c.optim.grad_clip = 0.0  # global-norm clip; 0 disables
-    # The codebook's learning rate is lr x this (its own Adam); 1: one Adam for all (official).
-    c.optim.code_lr_mult = 1.0
 
-    c.train = ml_collections.ConfigDict()
-    c.train.batch_size = 2  # global batch (videos per step)
-    c.train.steps = 1000
-    c.train.sample_frac = 1.0  # fraction of pixel coordinates used per step (official: 1.0)
-    # Off-grid supervision: every training coordinate moves by U(-j/2, j/2) pixel (frame) widths
-    # per axis (t, h, w), inside the footprint whose average the pixel value is. 0: on the grid.
-    c.train.coord_jitter = (0.0, 0.0, 0.0)
-    # With coord_jitter: K points per pixel inside that box, their rendered mean against the pixel
-    # (the forward model of a pixel that averages its area; the INR may be sharp inside it).
-    c.train.supersample = 1
-    c.train.render_chunk = 1 << 16  # coordinates per chunk when rendering for eval/samples
-    # Rows (videos x coordinates) per chunk of the chunked INR gradient; 0: the backend's
-    # default (inrv_jax/inr.py CHUNK_ROWS: 2,048 on CPU, more on GPU/TPU).
-    c.train.chunk_rows = 0
-    # Rematerialise the INR activations chunk by chunk in the LPIPS path (whole frames are
-    # needed there): 25x100x100 batch 2 peaks at 3.9 GB instead of 7.9 GB, and runs faster
-    # (benchmarks/README.md). Without LPIPS the step always chunks its gradient.
-    c.train.remat = True
-    c.train.log_every = 50
-    c.train.eval_every = 500
-    c.train.eval_videos = 4  # held-out subset of training videos for reconstruction PSNR
-    c.train.sample_every = 0  # write mp4/gif samples every N steps (0: only at the end)
-    c.train.num_samples = 4
-    c.train.picture_scale = 4  # samples/reconstruction pictures at 4x the training H and W
-    c.train.checkpoint_every = 500
-    c.train.keep_checkpoints = 3
-    c.train.progress = True
-    # Progressive weight initialization: videos per stage (-1: all) and steps per stage (one
-    # value for all stages or one per stage). Empty: a single ordinary run.
-    c.train.stages = ()  # official: (10, 100, 1000, 10000, -1)
-    c.train.stage_steps = 1000
-
-    c.mesh = ml_collections.ConfigDict()
-    c.mesh.data = -1  # devices on the data axis (-1: all that the model axis leaves)
-    c.mesh.model = 1
-    # (regex over "/"-joined param paths, partition spec of that array); first match wins.
-    c.mesh.rules = (
-        (r"hypernet/out_\d+$", (None, "model")),
-        (r"hypernet/out_\d+_bias$", ("model",)),
-        # Families' output maps: the wide (last) axis of each latent -> parameters matrix.
-        (r"hypernet/(u|v|b)_\d+/kernel$", (None, "model")),  # low_rank
-        (r"hypernet/out/kernel$", (None, "model")),  # chunked: hidden -> chunk
-        (r"hypernet/(to_film|to_shifts)/kernel$", (None, "model")),  # film, shift_modulation
-    )
-
-    c.distributed = ml_collections.ConfigDict()
-    c.distributed.coordinator = ml_collections.FieldReference(None, field_type=str)
-    c.distributed.num_processes = ml_collections.FieldReference(None, field_type=int)
-    c.distributed.process_id = ml_collections.FieldReference(None, field_type=int)
-    c.distributed.cpu_collectives = "gloo"  # for CPU-only multi-process runs
-    return c
+def to_settings(config: ml_collections.ConfigDict) -> Settings:
+    """The frozen ``Settings`` of a config (validated, derived keys filled): what the library
+    takes. The one place a ConfigDict becomes settings."""
+    return settings_lib.resolve(settings_lib.from_dict(config.to_dict()))
 
 
 def fast_recipe(c: ml_collections.ConfigDict, inr_hidden: int = 64) -> None:
@@ -206,7 +111,8 @@ def small_variant(c: ml_collections.ConfigDict, spec: str | None = None) -> None
 
 
 def load_config(path_and_variant: str, overrides: list[str] | None = None):
-    """Load ``configs/NAME.py[:variant]`` and apply ``key=value`` overrides, then validate."""
+    """Load ``configs/NAME.py[:variant]`` and apply ``key=value`` overrides, then validate
+    (``to_settings`` gives the library's settings from it)."""
     path, _, variant = path_and_variant.partition(":")
     file = pathlib.Path(path)
     if not file.is_file():
@@ -221,17 +127,8 @@ def load_config(path_and_variant: str, overrides: list[str] | None = None):
     except ValueError as e:  # e.g. an unknown variant
         raise ConfigError(f"config {path_and_variant!r}: {e}") from None
     apply_overrides(config, overrides or [])
-    resolve(config)
     validate(config)
     return config
-
-
-def resolve(config: ml_collections.ConfigDict) -> None:
-    """Fill the derived keys in place: ``model.inr.grid`` () -> (data.frames, *data.size), the
-    training grid the INR's encoding is built for (stored with every checkpoint)."""
-    inr = config.model.inr
-    if "grid" in inr and not tuple(inr.grid):
-        inr.grid = (int(config.data.frames), *(int(x) for x in config.data.size))
 
 
 def _parse_value(raw: str, current):
@@ -287,101 +184,6 @@ def set_values(config: ml_collections.ConfigDict, values: dict) -> None:
             config.unlock()
 
 
-def _require(cond: bool, key: str, msg: str) -> None:
-    if not cond:
-        raise ConfigError(f"config key {key}: {msg}")
-
-
-def validate(c: ml_collections.ConfigDict) -> None:
-    """Fail at start, naming the key, on invalid or inconsistent values."""
-    _require(c.data.frames >= 1, "data.frames", f"must be >= 1, got {c.data.frames}")
-    _require(
-        len(c.data.size) == 2 and min(c.data.size) >= 2,
-        "data.size",
-        f"must be (height, width) each >= 2, got {c.data.size}",
-    )
-    _require(c.data.on_error in ("raise", "skip"), "data.on_error", "must be 'raise' or 'skip'")
-    _require(c.data.window in ("start", "random"), "data.window", "must be 'start' or 'random'")
-    m = c.model
-    _require(
-        m.latent_dim == "auto" or (str(m.latent_dim).isdigit() and int(m.latent_dim) > 0),
-        "model.latent_dim",
-        f"must be 'auto' or a positive int, got {m.latent_dim!r}",
-    )
-    _require(m.inr.kind in INR_KINDS, "model.inr.kind", f"must be one of {INR_KINDS}")
-    _require(m.inr.hidden > 0 and m.inr.depth > 0, "model.inr.hidden/depth", "must be > 0")
-    enc = m.inr.get("encoding", "nerf")
-    _require(enc in ENCODINGS, "model.inr.encoding", f"must be one of {sorted(ENCODINGS)}")
-    if enc != "nerf":
-        _require(
-            len(tuple(m.inr.grid)) == 3, "model.inr.grid", "must be (T, H, W) or () for the data's"
-        )
-        _require(m.inr.max_freq > 0, "model.inr.max_freq", f"must be > 0, got {m.inr.max_freq}")
-    jitter = tuple(c.train.get("coord_jitter", (0.0, 0.0, 0.0)))
-    k = c.train.get("supersample", 1)
-    _require(k >= 1, "train.supersample", f"must be >= 1, got {k}")
-    _require(
-        k == 1 or (any(jitter) and c.loss.lpips_weight == 0),
-        "train.supersample",
-        "averages points inside the train.coord_jitter box: set coord_jitter, and lpips_weight=0",
-    )
-    _require(
-        len(jitter) == 3 and all(0 <= j <= 1 for j in jitter),
-        "train.coord_jitter",
-        f"must be three fractions (t, h, w) in [0, 1], got {jitter}",
-    )
-    _require(m.hypernet.kind in HYPERNETS, "model.hypernet.kind", f"one of {sorted(HYPERNETS)}")
-    _require(m.compute_dtype in ("float32", "bfloat16"), "model.compute_dtype", "float32|bfloat16")
-    _require(
-        c.train.get("chunk_rows", 0) >= 0, "train.chunk_rows", "must be >= 0 (0: backend default)"
-    )
-    cond = m.conditioning
-    _require(cond.kind in CONDITIONING_KINDS, "model.conditioning.kind", str(CONDITIONING_KINDS))
-    if cond.kind == "encoder" and cond.encoder == "precomputed":
-        _require(
-            c.data.features_path is not None,
-            "data.features_path",
-            "conditioning.encoder='precomputed' needs a .npy of frame features [N, T, F]",
-        )
-    _validate_encoder(c)
-    _require(c.loss.distance in ("l1", "l2"), "loss.distance", "must be 'l1' or 'l2'")
-    _require(c.loss.lpips_weight >= 0, "loss.lpips_weight", "must be >= 0")
-    _require(
-        c.loss.lpips_weight == 0 or c.train.sample_frac == 1.0,
-        "loss.lpips_weight",
-        "LPIPS needs whole frames: set train.sample_frac=1.0 or loss.lpips_weight=0",
-    )
-    _require(0 < c.train.sample_frac <= 1, "train.sample_frac", "must be in (0, 1]")
-    _require(c.optim.lr > 0, "optim.lr", f"must be > 0, got {c.optim.lr}")
-    mult = c.optim.get("code_lr_mult", 1.0)
-    _require(mult > 0, "optim.code_lr_mult", f"must be > 0, got {mult}")
-    _require(c.optim.schedule in ("constant", "cosine"), "optim.schedule", "constant|cosine")
-    _require(
-        0 <= c.optim.warmup_steps < c.train.steps,
-        "optim.warmup_steps",
-        f"must be in [0, train.steps={c.train.steps}), got {c.optim.warmup_steps}",
-    )
-    _require(c.train.batch_size >= 1, "train.batch_size", "must be >= 1")
-    _require(c.train.get("picture_scale", 1) >= 1, "train.picture_scale", "must be >= 1")
-    _require(c.train.steps >= 1, "train.steps", "must be >= 1")
-    _require(c.mesh.model >= 1, "mesh.model", "must be >= 1")
-    _require(c.mesh.data == -1 or c.mesh.data >= 1, "mesh.data", "must be -1 or >= 1")
-
-
-def _validate_encoder(c: ml_collections.ConfigDict) -> None:
-    """``model.encoder`` (configs written before it existed have none: no encoder)."""
-    enc = c.model.get("encoder")
-    if enc is None:
-        return
-    kinds = encoder.ENCODER_KINDS
-    _require(enc.kind in kinds, "model.encoder.kind", f"must be one of {kinds}, got {enc.kind!r}")
-    if enc.kind == "off":
-        return
-    _require(enc.weight >= 0, "model.encoder.weight", f"must be >= 0, got {enc.weight}")
-    _require(enc.consistency >= 0, "model.encoder.consistency", "must be >= 0")
-    _require(enc.patch >= 1, "model.encoder.patch", f"must be >= 1, got {enc.patch}")
-    _require(
-        min(c.data.size) >= enc.patch,
-        "model.encoder.patch",
-        f"{enc.patch} is larger than the frames (data.size={tuple(c.data.size)}); lower it",
-    )
+def validate(config: ml_collections.ConfigDict) -> None:
+    """Fail at start, naming the key, on invalid or inconsistent values (``ConfigError``)."""
+    to_settings(config)

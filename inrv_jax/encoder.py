@@ -28,12 +28,12 @@ import warnings
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
 from inrv_jax import masks as masks_lib
 from inrv_jax.errors import InputError
+from inrv_jax.settings import EncoderSettings, section
 
 ENCODER_DIR = "encoder"
 # The tasks whose masks the encoder learns from (tasks on the video's own grid only).
@@ -42,16 +42,22 @@ TRAIN_TASKS = ("all", "inpainting", "prediction", "frame-interpolation", "tempor
 SPARSE_DRAWS = 16  # sparse masks of different seeds in the bank
 
 
-def default_config() -> ml_collections.ConfigDict:
-    """Sizes of the encoder: ``patch`` (side of the non-overlapping patches the first layer
-    embeds), ``stem`` (their width), ``widths`` (one stride-2 3x3 conv stage each),
-    ``temporal`` (kernel of the temporal conv, frames), ``head`` (MLP hidden).
+# The encoder's sizes among ``EncoderSettings`` (``model.encoder``): ``patch`` (side of the
+# non-overlapping patches the first layer embeds), ``stem`` (their width), ``widths`` (one
+# stride-2 3x3 conv stage each), ``temporal`` (kernel of the temporal conv, frames), ``head`` (MLP
+# hidden). A patch embedding rather than a full-resolution conv stem: XLA's CPU convolutions are
+# slow (a 3x3 stem at 32x32 made a training step ~5x slower) and the latent is 64-128 numbers.
+SIZE_KEYS = ("patch", "stem", "widths", "temporal", "head")
 
-    A patch embedding rather than a full-resolution conv stem: XLA's CPU convolutions are slow
-    (a 3x3 stem at 32x32 made a training step ~5x slower) and the latent is 64-128 numbers."""
-    return ml_collections.ConfigDict(
-        {"patch": 4, "stem": 64, "widths": (64, 128), "temporal": 3, "head": 256}
-    )
+
+def default_config() -> EncoderSettings:
+    """The default sizes (``model.encoder``'s defaults)."""
+    return EncoderSettings()
+
+
+def sizes_of(sizes: EncoderSettings) -> dict:
+    """The sizes as stored in an encoder's ``meta.json`` (``"config"``)."""
+    return {k: getattr(sizes, k) for k in SIZE_KEYS}
 
 
 class VideoEncoder(nn.Module):
@@ -128,15 +134,9 @@ def compact_mask_bank(shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarr
     return distinct, row
 
 
-def make_encoder(cfg: ml_collections.ConfigDict, latent_dim: int) -> VideoEncoder:
-    return VideoEncoder(
-        latent_dim=int(latent_dim),
-        patch=int(cfg.patch),
-        stem=int(cfg.stem),
-        widths=tuple(int(x) for x in cfg.widths),
-        temporal=int(cfg.temporal),
-        head=int(cfg.head),
-    )
+def make_encoder(sizes: EncoderSettings, latent_dim: int) -> VideoEncoder:
+    """The ``VideoEncoder`` of ``sizes`` for latents of ``latent_dim``."""
+    return VideoEncoder(latent_dim=int(latent_dim), **sizes_of(sizes))
 
 
 # ``model.encoder.kind`` -> factory (encoder config, latent size) -> module of (video f32[B, T, H,
@@ -212,7 +212,7 @@ def joint_encoder(trained) -> Encoder | None:
     model = trained.model
     if not model.has_encoder:
         return None
-    inrv, cfg = model.module, trained.config.model.encoder
+    inrv, cfg = model.module, trained.settings.model.encoder
     dim = inrv.latent_dim
     module = ENCODERS[inrv.encoder_kind](cfg, dim)
     arrays = {
@@ -221,7 +221,7 @@ def joint_encoder(trained) -> Encoder | None:
         "latent_std": jnp.full((dim,), inrv.encoder_scale, jnp.float32),
     }
     meta = {
-        "config": {k: cfg[k] for k in default_config()},
+        "config": sizes_of(cfg),
         "latent_dim": dim,
         "video_shape": list(trained.video_shape),
         "model_step": int(trained.step),
@@ -282,5 +282,5 @@ def load_encoder(workdir, step: int | None = None, dim: int | None = None, train
         )
     with ocp.PyTreeCheckpointer() as ckpt:
         arrays = ckpt.restore((path / "arrays").absolute())
-    module = make_encoder(ml_collections.ConfigDict(meta["config"]), meta["latent_dim"])
+    module = make_encoder(section(EncoderSettings, meta["config"]), meta["latent_dim"])
     return Encoder(module, jax.tree.map(jnp.asarray, arrays), meta)

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inrv_jax.inr import INRSpec, inr_init, inr_param_names, inr_param_spec
+from inrv_jax.settings import HypernetSettings
 
 
 def _kaiming_normal_fan_in(scale: float = 1.0) -> Callable:
@@ -297,40 +298,32 @@ class FiLMHyperNet(nn.Module):
         return tuple({k: v.astype(self.dtype) for k, v in layer.items()} for layer in out)
 
 
+# ``model.hypernet.kind`` -> factory (INR spec, HypernetSettings, dtype) -> module; its names are
+# ``inrv_jax.settings.HYPERNET_KINDS``.
 HYPERNETS: dict[str, Callable[..., nn.Module]] = {
-    "per_tensor": lambda inr, cfg, dtype: PerTensorHyperNet(
-        inr=inr,
-        hidden=int(cfg.hidden),
-        depth=int(cfg.depth),
-        out_scale=float(cfg.out_scale),
-        dtype=dtype,
+    "per_tensor": lambda inr, hs, dtype: PerTensorHyperNet(
+        inr=inr, hidden=hs.hidden, depth=hs.depth, out_scale=hs.out_scale, dtype=dtype
     ),
-    "shift_modulation": lambda inr, cfg, dtype: ShiftModulationHyperNet(inr=inr, dtype=dtype),
-    "low_rank": lambda inr, cfg, dtype: LowRankHyperNet(
-        inr=inr, rank=int(cfg.get("rank", 8)), dtype=dtype
-    ),
-    "chunked": lambda inr, cfg, dtype: ChunkedHyperNet(
+    "shift_modulation": lambda inr, hs, dtype: ShiftModulationHyperNet(inr=inr, dtype=dtype),
+    "low_rank": lambda inr, hs, dtype: LowRankHyperNet(inr=inr, rank=hs.rank, dtype=dtype),
+    "chunked": lambda inr, hs, dtype: ChunkedHyperNet(
         inr=inr,
-        chunk=int(cfg.get("chunk", 2048)),
-        embed=int(cfg.get("chunk_embed", 32)),
-        hidden=int(cfg.hidden),
-        depth=int(cfg.get("chunk_depth", 2)),
+        chunk=hs.chunk,
+        embed=hs.chunk_embed,
+        hidden=hs.hidden,
+        depth=hs.chunk_depth,
         dtype=dtype,
-    ),
-    "film": lambda inr, cfg, dtype: FiLMHyperNet(
-        inr=inr,
-        mapping=str(cfg.get("mapping", "linear")),
-        hidden=int(cfg.hidden),
-        depth=int(cfg.get("mapping_depth", 1)),
-        dtype=dtype,
+    ),  # fmt: skip
+    "film": lambda inr, hs, dtype: FiLMHyperNet(
+        inr=inr, mapping=hs.mapping, hidden=hs.hidden, depth=hs.mapping_depth, dtype=dtype
     ),
 }
 
 
-def make_hypernet(inr: INRSpec, cfg, dtype=jnp.float32) -> nn.Module:
-    """Build the hypernetwork named by ``cfg.kind`` (see ``HYPERNETS``)."""
-    if cfg.kind not in HYPERNETS:
+def make_hypernet(inr: INRSpec, hs: HypernetSettings, dtype=jnp.float32) -> nn.Module:
+    """Build the hypernetwork named by ``hs.kind`` (see ``HYPERNETS``)."""
+    if hs.kind not in HYPERNETS:
         raise ValueError(
-            f"model.hypernet.kind={cfg.kind!r} is unknown; choose one of {sorted(HYPERNETS)}"
+            f"model.hypernet.kind={hs.kind!r} is unknown; choose one of {sorted(HYPERNETS)}"
         )
-    return HYPERNETS[cfg.kind](inr, cfg, dtype)
+    return HYPERNETS[hs.kind](inr, hs, dtype)

@@ -23,8 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from inrv_jax.encoding import EncodingSpec, encode
+from inrv_jax.settings import INR_KINDS, InrSettings
 
-KINDS = ("relu_pe", "siren")
+KINDS = INR_KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,18 +64,13 @@ class INRSpec:
         self.encoding_spec  # noqa: B018 -- validates the encoding's settings here
 
     @classmethod
-    def from_config(cls, cfg) -> INRSpec:
+    def from_settings(cls, inr: InrSettings) -> INRSpec:
+        """The spec ``model.inr`` describes."""
         return cls(
-            kind=cfg.kind,
-            hidden=int(cfg.hidden),
-            depth=int(cfg.depth),
-            num_freqs=int(cfg.get("num_freqs", 10)),
-            w0=float(cfg.get("w0", 30.0)),
-            encoding=str(cfg.get("encoding", "nerf")),
-            grid=tuple(int(n) for n in cfg.get("grid", ())),
-            max_freq=float(cfg.get("max_freq", 1.0)),
-            num_features=int(cfg.get("num_features", 64)),
-        )
+            kind=inr.kind, hidden=inr.hidden, depth=inr.depth, num_freqs=inr.num_freqs,
+            w0=inr.w0, encoding=inr.encoding, grid=inr.grid, max_freq=inr.max_freq,
+            num_features=inr.num_features,
+        )  # fmt: skip
 
     @property
     def encoding_spec(self) -> EncodingSpec:

@@ -22,13 +22,13 @@ import functools
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
 from inrv_jax.coords import output_grid
 from inrv_jax.encoder import ENCODER_KINDS, ENCODERS
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
+from inrv_jax.settings import ModelSettings
 
 
 def resolve_latent_dim(latent_dim, num_videos: int) -> int:
@@ -42,16 +42,16 @@ class INRV(nn.Module):
     """Codebook + conditioner + hypernetwork (see module docstring).
 
     Attributes:
-      cfg: the ``model`` ConfigDict (frozen into a hashable FrozenConfigDict).
+      cfg: the ``model`` settings.
       num_videos: rows of the codebook.
     """
 
-    cfg: ml_collections.FrozenConfigDict
+    cfg: ModelSettings
     num_videos: int
 
     @property
     def inr_spec(self) -> INRSpec:
-        return INRSpec.from_config(self.cfg.inr)
+        return INRSpec.from_settings(self.cfg.inr)
 
     @property
     def latent_dim(self) -> int:
@@ -68,9 +68,8 @@ class INRV(nn.Module):
 
     @property
     def encoder_kind(self) -> str:
-        """``model.encoder.kind``; "off" for configs written before the encoder existed."""
-        enc = self.cfg.get("encoder")
-        kind = "off" if enc is None else enc.kind
+        """``model.encoder.kind``."""
+        kind = self.cfg.encoder.kind
         if kind not in ENCODER_KINDS:
             raise ValueError(
                 f"model.encoder.kind={kind!r} is unknown; choose one of {ENCODER_KINDS}"
@@ -107,8 +106,8 @@ class INRV(nn.Module):
                 merge_hidden=int(cond.merge_hidden),
                 name="conditioner",
             )
-        dtype = jnp.bfloat16 if self.cfg.get("compute_dtype", "float32") == "bfloat16" else None
-        self.hypernet = make_hypernet(self.inr_spec, self.cfg.hypernet, dtype or jnp.float32)
+        dtype = jnp.bfloat16 if self.cfg.compute_dtype == "bfloat16" else jnp.float32
+        self.hypernet = make_hypernet(self.inr_spec, self.cfg.hypernet, dtype)
         if self.encoder_kind != "off":
             self.encoder = ENCODERS[self.encoder_kind](self.cfg.encoder, self.latent_dim)
 
@@ -220,16 +219,17 @@ def _init_all(module: INRV, index, features):
     z, _ = module.latents(index, features, train=False)
     if module.encoder_kind != "off":
         # Its parameter shapes do not depend on (T, H, W) once frames are >= one patch
-        # (config.validate checks data.size), so a one-patch frame initialises it.
-        p = int(module.cfg.encoder.patch)
+        # (settings.validate checks data.size), so a one-patch frame initialises it.
+        p = module.cfg.encoder.patch
         module.encode(jnp.zeros((1, 1, p, p, 3)), jnp.ones((1, 1, p, p)))
     return module.hyper(z)
 
 
-def make_model(model_cfg: ml_collections.ConfigDict, num_videos: int) -> ModelFns:
-    """Build the model for ``num_videos`` training videos from the ``model`` config."""
+def make_model(model: ModelSettings, num_videos: int) -> ModelFns:
+    """Build the model for ``num_videos`` training videos from the ``model`` settings."""
     if num_videos < 1:
         raise ValueError(f"the model needs at least one training video, got {num_videos}")
-    frozen = ml_collections.FrozenConfigDict(model_cfg)
-    module = INRV(cfg=frozen, num_videos=num_videos)
-    return ModelFns(module=module, inr_spec=INRSpec.from_config(frozen.inr))
+    if not isinstance(model, ModelSettings):
+        raise TypeError(f"make_model takes ModelSettings (config.to_settings), got {type(model)}")
+    module = INRV(cfg=model, num_videos=num_videos)
+    return ModelFns(module=module, inr_spec=INRSpec.from_settings(model.inr))

@@ -14,23 +14,24 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from inrv_jax.errors import ConfigError
+from inrv_jax.settings import MeshSettings
 
 
-def make_mesh(mesh_cfg, devices=None) -> Mesh:
+def make_mesh(mesh: MeshSettings, devices=None) -> Mesh:
     """A ``(data, model)`` mesh over all (or the given) devices.
 
-    ``mesh_cfg.model`` devices per model group; ``mesh_cfg.data`` = -1 takes the rest.
+    ``mesh.model`` devices per model group; ``mesh.data`` = -1 takes the rest.
     """
     devices = list(jax.devices() if devices is None else devices)
-    model = int(mesh_cfg.model)
-    data = len(devices) // model if int(mesh_cfg.data) == -1 else int(mesh_cfg.data)
+    model = mesh.model
+    data = len(devices) // model if mesh.data == -1 else mesh.data
     if (
         data < 1
         or data * model > len(devices)
-        or (int(mesh_cfg.data) == -1 and data * model != len(devices))
+        or (mesh.data == -1 and data * model != len(devices))
     ):
         raise ConfigError(
-            f"config keys mesh.data={mesh_cfg.data} × mesh.model={model} do not fit the "
+            f"config keys mesh.data={mesh.data} × mesh.model={model} do not fit the "
             f"{len(devices)} available devices; set mesh.data=-1 or change mesh.model"
         )
     # Explicit sizes may use a prefix of the devices (e.g. a 1×1 mesh for debugging).

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from inrv_jax.model import ModelFns
+from inrv_jax.settings import OptimSettings
 from inrv_jax.sharding import tree_shardings
 
 
@@ -44,7 +45,7 @@ def _code_labels(params) -> dict:
     }
 
 
-def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
+def make_optimizer(optim: OptimSettings, total_steps: int) -> optax.GradientTransformation:
     """Adam (official: lr 1e-4, constant) with optional warmup-cosine schedule and clipping.
 
     ``optim.code_lr_mult`` != 1 gives the codebook its own Adam at ``lr x code_lr_mult`` (same
@@ -52,20 +53,20 @@ def make_optimizer(optim_cfg, total_steps: int) -> optax.GradientTransformation:
     in the batch, B/N of them. At 1 the optimizer (and its state's tree) is the single Adam.
     Non-finite steps are skipped by the train step itself (``TrainState.notfinite``).
     """
-    if optim_cfg.schedule == "cosine":
+    if optim.schedule == "cosine":
         lr = optax.warmup_cosine_decay_schedule(
             0.0,
-            optim_cfg.lr,
-            max(int(optim_cfg.warmup_steps), 1),
-            max(total_steps, int(optim_cfg.warmup_steps) + 1, 2),
+            optim.lr,
+            max(optim.warmup_steps, 1),
+            max(total_steps, optim.warmup_steps + 1, 2),
         )
     else:
-        lr = optim_cfg.lr
+        lr = optim.lr
     parts = []
-    if optim_cfg.grad_clip > 0:
-        parts.append(optax.clip_by_global_norm(optim_cfg.grad_clip))
-    mult = float(optim_cfg.get("code_lr_mult", 1.0))
-    adam = functools.partial(optax.adam, b1=optim_cfg.b1, b2=optim_cfg.b2)
+    if optim.grad_clip > 0:
+        parts.append(optax.clip_by_global_norm(optim.grad_clip))
+    mult = optim.code_lr_mult
+    adam = functools.partial(optax.adam, b1=optim.b1, b2=optim.b2)
     if mult == 1.0:
         parts.append(adam(lr))
     else:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from inrv_jax.config import base_config, set_values
+from inrv_jax.config import base_config, set_values, to_settings
 
 
 def tiny_config(**overrides):
@@ -32,6 +32,11 @@ def tiny_config(**overrides):
     c.mesh.data, c.mesh.model = 1, 1  # sharded runs: tests/train/test_step.py, test_multi*
     set_values(c, overrides)
     return c
+
+
+def tiny_settings(**overrides):
+    """``tiny_config``'s frozen settings (what the library takes)."""
+    return to_settings(tiny_config(**overrides))
 
 
 def blob_videos(num: int, frames: int, height: int, width: int, seed: int = 0) -> np.ndarray:

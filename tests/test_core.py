@@ -2,7 +2,6 @@
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import pytest
 
@@ -18,10 +17,11 @@ from inrv_jax.inr import (
     render_batch,
     render_chunked,
 )
+from inrv_jax.settings import HypernetSettings
 
 
 def hn_cfg(kind="per_tensor", hidden=256, depth=4):
-    return ml_collections.ConfigDict(dict(kind=kind, hidden=hidden, depth=depth, out_scale=0.1))
+    return HypernetSettings(kind=kind, hidden=hidden, depth=depth, out_scale=0.1)
 
 
 def test_grid_matches_official_convention():

@@ -12,6 +12,7 @@ from inrv_jax.encoder import (
     load_encoder,
     make_encoder,
     save_encoder,
+    sizes_of,
 )
 from inrv_jax.errors import InputError
 from inrv_jax.tasks.inversion import observed_grid
@@ -31,7 +32,7 @@ def _encoder(dim=8, seed=0):
     )
     arrays = {"params": params, "opt_state": {}, "latent_mean": jnp.full((dim,), 0.5),
               "latent_std": jnp.full((dim,), 2.0)}  # fmt: skip
-    meta = {"config": default_config().to_dict(), "latent_dim": dim, "video_shape": [4, 16, 16],
+    meta = {"config": sizes_of(default_config()), "latent_dim": dim, "video_shape": [4, 16, 16],
             "model_step": 7, "steps": 0}  # fmt: skip
     return Encoder(module, arrays, meta)
 

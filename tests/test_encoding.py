@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from inrv_jax.config import ConfigError, load_config
+from inrv_jax.config import ConfigError, load_config, to_settings
 from inrv_jax.coords import make_grid, output_grid
 from inrv_jax.encoding import (
     ENCODINGS,
@@ -19,6 +19,7 @@ from inrv_jax.encoding import (
     nyquist,
 )
 from inrv_jax.inr import INRSpec, inr_init, render_coords
+from inrv_jax.settings import Settings, to_dict
 
 GRID = (8, 32, 32)
 
@@ -147,10 +148,10 @@ def test_a_band_limited_fit_renders_the_true_signal_half_way_between_samples():
 
 
 def test_the_training_grid_comes_from_the_data_and_bad_encodings_are_config_errors():
-    c = load_config("configs/shapes.py", ["model.inr.encoding=ipe"])
-    assert tuple(c.model.inr.grid) == (8, 32, 32)
-    c = load_config("configs/shapes.py", ["data.size=(16,24)", "data.frames=4"])
-    assert tuple(c.model.inr.grid) == (4, 16, 24)
+    c = to_settings(load_config("configs/shapes.py", ["model.inr.encoding=ipe"]))
+    assert c.model.inr.grid == (8, 32, 32)
+    c = to_settings(load_config("configs/shapes.py", ["data.size=(16,24)", "data.frames=4"]))
+    assert c.model.inr.grid == (4, 16, 24)
     with pytest.raises(ConfigError, match="model.inr.encoding"):
         load_config("configs/shapes.py", ["model.inr.encoding=sinc"])
     with pytest.raises(ConfigError, match="train.coord_jitter"):
@@ -159,10 +160,11 @@ def test_the_training_grid_comes_from_the_data_and_bad_encodings_are_config_erro
 
 
 def test_an_inr_spec_stored_before_encodings_existed_is_the_official_one():
-    import ml_collections
+    from inrv_jax.settings import from_stored
 
-    old = ml_collections.ConfigDict(dict(kind="relu_pe", hidden=32, depth=2, num_freqs=10))
-    spec = INRSpec.from_config(old)
+    stored = to_dict(Settings())
+    stored["model"]["inr"] = dict(kind="relu_pe", hidden=32, depth=2, num_freqs=10)
+    spec = INRSpec.from_settings(from_stored(stored, version=1).model.inr)
     assert spec.encoding == "nerf" and spec.encoded_dim == 63
     with pytest.raises(ValueError, match="model.inr.grid"):
         INRSpec(encoding="ipe")

@@ -11,30 +11,24 @@ import numpy as np
 import pytest
 
 from inrv_jax.checkpoint import load_trained
-from inrv_jax.config import base_config
 from inrv_jax.coords import make_grid
 from inrv_jax.hypernet import HYPERNETS, make_hypernet
 from inrv_jax.inr import INRSpec, inr_param_spec, render_batch
 from inrv_jax.metrics.image import psnr
 from inrv_jax.model import make_model
 from inrv_jax.pixels import to_unit_range
+from inrv_jax.settings import HypernetSettings, Settings, replace
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
-from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.train.loop import train_and_evaluate
-from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
+from inrv_jax.train.step import build_step, learned_latents
 
-from helpers import blob_videos, tiny_config
+from helpers import blob_videos, tiny_settings
 
 FAMILIES = ["low_rank", "chunked", "film"]
 
 
 def _cfg(kind, **kw):
-    c = base_config().model.hypernet
-    c.kind = kind
-    c.hidden = 16
-    for k, v in kw.items():
-        c[k] = v
-    return c
+    return HypernetSettings(**{"kind": kind, "hidden": 16, **kw})
 
 
 def _count(hn, latent):
@@ -109,20 +103,18 @@ def test_unknown_film_mapping_names_the_key():
 def test_family_fits_four_videos_to_25db(kind):
     t, h, w = 4, 16, 16
     videos = blob_videos(4, t, h, w, seed=1)
-    c = tiny_config(
+    c = tiny_settings(
         **{
             "model.inr.hidden": 64,
             "model.hypernet.hidden": 64,
             "model.hypernet.kind": kind,
             "optim.lr": 1e-3,
+            "train.steps": 400,
         }
     )
-    mesh = make_mesh(c.mesh, jax.devices()[:1])
-    model = make_model(c.model, 4)
-    tx = make_optimizer(c.optim, 400)
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, [])
-    step = jit_train_step(make_train_step(model, tx, c, (t, h, w)), sh, mesh)
-    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, mesh)
+    parts = build_step(c, 4, devices=jax.devices()[:1])
+    model, step, state = parts.model, parts.step_fn, parts.init_state(jax.random.key(0))
+    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, parts.mesh)
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(1)
     for _ in range(400):
         state, m = step(state, batch, coords, key)
@@ -133,14 +125,13 @@ def test_family_fits_four_videos_to_25db(kind):
 
 
 def _specs(kind, inr_hidden=64, hn_hidden=128):
-    c = base_config()
-    c.model.inr.hidden = inr_hidden
-    c.model.hypernet.hidden = hn_hidden
-    c.model.hypernet.kind = kind
-    c.mesh.data, c.mesh.model = 4, 2
+    c = replace(Settings(), {
+        "model.inr.hidden": inr_hidden, "model.hypernet.hidden": hn_hidden,
+        "model.hypernet.kind": kind, "mesh.data": 4, "mesh.model": 2,
+    })  # fmt: skip
     abstract = jax.eval_shape(make_model(c.model, 10).init, jax.random.key(0))
     mesh = make_mesh(c.mesh, jax.devices())
-    sh = tree_shardings(abstract, mesh, [tuple(r) for r in c.mesh.rules])
+    sh = tree_shardings(abstract, mesh, c.mesh.rules)
     flat = jax.tree_util.tree_flatten_with_path(abstract)[0]
     sizes = {path_str(p): x.size for p, x in flat}
     specs = {path_str(p): tuple(s.spec) for p, s in jax.tree_util.tree_flatten_with_path(sh)[0]}
@@ -172,17 +163,16 @@ def test_family_partition_specs_golden(kind, golden):
 
 @pytest.mark.parametrize("kind", FAMILIES)
 def test_checkpoint_restores_and_renders_identically(tmp_path, kind):
-    c = tiny_config(**{"model.hypernet.kind": kind, "model.hypernet.chunk": 512})
-    c.data.num_videos = 3
-    c.train.batch_size = 3
+    c = tiny_settings(**{"model.hypernet.kind": kind, "model.hypernet.chunk": 512,
+                         "data.num_videos": 3, "train.batch_size": 3})  # fmt: skip
     final = train_and_evaluate(c, tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())
     tm = load_trained(tmp_path)
-    assert tm.step == c.train.steps and tm.config.model.hypernet.kind == kind
+    assert tm.step == c.train.steps and tm.settings.model.hypernet.kind == kind
     pred = np.asarray(tm.model.render_videos(tm.params, tm.latents, tm.video_shape))
-    from inrv_jax.data import source_from_config
+    from inrv_jax.data import source_from_settings
 
-    source = source_from_config(tm.config.data)
+    source = source_from_settings(tm.settings.data)
     target = np.stack([to_unit_range(source.load(i)) for i in range(3)])
     restored = np.asarray(psnr(jnp.asarray(pred), jnp.asarray(target)))
     np.testing.assert_allclose(restored, summary["recon/psnr_per_video"], rtol=0, atol=1e-4)

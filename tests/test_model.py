@@ -8,12 +8,11 @@ from inrv_jax.coords import make_grid
 from inrv_jax.inr import INRSpec
 from inrv_jax.metrics.image import psnr
 from inrv_jax.model import make_model
-from inrv_jax.sharding import global_batch, make_mesh
-from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
+from inrv_jax.sharding import global_batch
 from inrv_jax.tasks.fit_single import fit_single
-from inrv_jax.train.step import jit_train_step, learned_latents, make_train_step
+from inrv_jax.train.step import build_step, learned_latents
 
-from helpers import blob_videos, tiny_config
+from helpers import blob_videos, tiny_settings
 
 
 def test_single_inr_fits_a_video_to_30db():
@@ -25,13 +24,11 @@ def test_single_inr_fits_a_video_to_30db():
 def test_hypernetwork_model_fits_four_videos_to_25db():
     t, h, w = 4, 16, 16
     videos = blob_videos(4, t, h, w, seed=1)
-    c = tiny_config(**{"model.inr.hidden": 64, "model.hypernet.hidden": 64, "optim.lr": 1e-3})
-    mesh = make_mesh(c.mesh, jax.devices()[:1])
-    model = make_model(c.model, 4)
-    tx = make_optimizer(c.optim, 400)
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, [])
-    step = jit_train_step(make_train_step(model, tx, c, (t, h, w)), sh, mesh)
-    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, mesh)
+    c = tiny_settings(**{"model.inr.hidden": 64, "model.hypernet.hidden": 64, "optim.lr": 1e-3,
+                         "train.steps": 400})  # fmt: skip
+    parts = build_step(c, 4, devices=jax.devices()[:1])
+    model, step, state = parts.model, parts.step_fn, parts.init_state(jax.random.key(0))
+    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, parts.mesh)
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(1)
     first = None
     for _ in range(400):
@@ -45,7 +42,7 @@ def test_hypernetwork_model_fits_four_videos_to_25db():
 
 
 def test_conditional_branch_shapes_and_finite():
-    c = tiny_config(
+    c = tiny_settings(
         **{
             "model.conditioning.kind": "encoder",
             "model.conditioning.code_dim": 16,
@@ -75,7 +72,7 @@ def test_conditional_branch_shapes_and_finite():
 
 
 def test_kl_prior_codes():
-    c = tiny_config(**{"model.conditioning.kind": "kl"})
+    c = tiny_settings(**{"model.conditioning.kind": "kl"})
     model = make_model(c.model, 5)
     params = model.init(jax.random.key(0))
     z, kl = model.latents(params, jnp.arange(5), train=True, rngs={"noise": jax.random.key(1)})

@@ -21,7 +21,7 @@ from inrv_jax.pictures import (
 from inrv_jax.pixels import to_uint8
 from inrv_jax.video_io import tile_grid
 
-from helpers import tiny_config
+from helpers import tiny_settings
 
 
 def test_upsample_nearest_repeats_each_pixel_as_a_block():
@@ -155,8 +155,7 @@ def test_4x_render_agrees_with_the_1x_render_only_approximately():
     block's mean centre sits within 3/8 of a 1x pixel of the 1x centre, so on a smooth INR (one
     positional-encoding frequency) the block average is close to the 1x pixel, by much less than
     neighbouring 1x pixels differ, yet not equal."""
-    c = tiny_config(**{"model.inr.num_freqs": 1})
-    model = make_model(c.model, 2)
+    model = make_model(tiny_settings(**{"model.inr.num_freqs": 1}).model, 2)
     params = model.init(jax.random.key(0))
     z = jax.random.normal(jax.random.key(1), (2, 64))
     lo = np.asarray(model.render_videos(params, z, (2, 8, 8)))  # [2, 2, 8, 8, 3]

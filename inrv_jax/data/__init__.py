@@ -16,7 +16,7 @@ tests/data/test_layering.py holds the same list and enforces it):
   files, builtin, video_source  kinds on disk; built-in datasets; `VideoSource`
   tfds_io                       the `tfds:` kind and `write_tfds`
   resolve                       the registry of source kinds: spec -> clips
-  sources                       `open_source`, `source_from_config`
+  sources                       `open_source`, `source_from_settings`
   check, pipeline               `check_source`; the grain loader
   cli                           `inrv data ...`
 """
@@ -27,7 +27,7 @@ from inrv_jax.data.errors import DataError
 from inrv_jax.data.manifest import Manifest, ManifestEntry
 from inrv_jax.data.options import ClipOptions
 from inrv_jax.data.preprocess import Preprocess
-from inrv_jax.data.sources import VideoSource, open_source, source_from_config
+from inrv_jax.data.sources import VideoSource, open_source, source_from_settings
 from inrv_jax.pixels import to_unit_range
 
 __all__ = [
@@ -39,7 +39,7 @@ __all__ = [
     "VideoSource",
     "make_loader",
     "open_source",
-    "source_from_config",
+    "source_from_settings",
     "to_unit_range",
 ]
 

@@ -1,6 +1,6 @@
 """`ClipOptions`: every setting that shapes the clips of a source, in one frozen value.
 
-Built once (from a `config.data` ConfigDict, the `inrv data` flags, or keywords) and carried
+Built once (from the `data` settings, the `inrv data` flags, or keywords) and carried
 through opening, checking and loading a source, so no function spells the list out again.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from inrv_jax.data.parsing import CropBox, parse_crop
 from inrv_jax.data.preprocess import Preprocess, window_span
+from inrv_jax.settings import DataSettings
 
 WINDOWS = ("start", "random")
 ON_ERROR = ("raise", "skip")
@@ -94,15 +95,12 @@ class ClipOptions:
         return cls(**known, builtin={**known.pop("builtin", {}), **extra})
 
     @classmethod
-    def from_config(cls, cfg) -> ClipOptions:
-        """From a `config.data` ConfigDict: keys named like the fields; absent keys keep the
-        defaults; other keys (spec, features_path...) are not clip options and are ignored.
-        `builtin` is a ConfigDict (or dict) of built-in options, may be empty."""
-        values = {name: cfg.get(name) for name in cls.field_names() if name in cfg}
-        builtin = values.pop("builtin", None)
-        if builtin is not None and hasattr(builtin, "to_dict"):
-            builtin = builtin.to_dict()
-        return cls(**values, builtin=builtin or {})
+    def from_settings(cls, data: DataSettings) -> ClipOptions:
+        """From the `data` settings: fields named like these; the others (spec,
+        features_path) are not clip options; fields the settings lack keep their defaults."""
+        names = {f.name for f in dataclasses.fields(data)}
+        values = {name: getattr(data, name) for name in cls.field_names() if name in names}
+        return cls(**values)
 
     def override(self, **kwargs) -> ClipOptions:
         """A copy with fields replaced; other keywords are added to the built-in options."""

@@ -13,6 +13,7 @@ from inrv_jax.data.files import file_clip, read_list_file
 from inrv_jax.data.options import WINDOWS, ClipOptions
 from inrv_jax.data.resolve import find_kind, resolve_clips
 from inrv_jax.data.video_source import VideoSource
+from inrv_jax.settings import DataSettings
 
 BUILTIN_NAMES = tuple(DATASETS)
 _read_list_file = read_list_file  # the name inrv_jax.official.importer uses
@@ -25,7 +26,7 @@ __all__ = [
     "VideoSource",
     "file_clip",
     "open_source",
-    "source_from_config",
+    "source_from_settings",
 ]
 
 
@@ -50,15 +51,11 @@ def open_source(spec: str, options: ClipOptions | None = None, /, **kwargs) -> V
     return VideoSource(clips, options, prep=prep, settings=settings)
 
 
-def source_from_config(cfg) -> VideoSource:
-    """Opens the source a `config.data` ConfigDict describes.
-
-    Keys: spec and the `ClipOptions` fields (frames, size, crop, stride, window, data_dir,
-    on_error, num_videos, seed, cache_dir, optional grayscale/alpha/high_bit_depth/preload),
-    and `builtin` (a ConfigDict of built-in options, may be empty; ignored unless the spec is
-    a built-in dataset, so a config may keep them around for other specs).
-    """
-    options = ClipOptions.from_config(cfg)
-    if not find_kind(cfg.spec).takes_builtin_options:
+def source_from_settings(data: DataSettings) -> VideoSource:
+    """Opens the source the `data` settings describe: `spec` and the `ClipOptions` fields;
+    `builtin` is ignored unless the spec is a built-in dataset (so a config may keep them
+    around for other specs)."""
+    options = ClipOptions.from_settings(data)
+    if not find_kind(data.spec).takes_builtin_options:
         options = options.override(builtin={})
-    return open_source(cfg.spec, options)
+    return open_source(data.spec, options)

@@ -44,6 +44,7 @@ import pathlib
 import re
 import shutil
 
+from inrv_jax import settings as settings_lib
 from inrv_jax.official.reader import (
     KNOWN_PREFIXES,
     OfficialArchitecture,
@@ -54,6 +55,7 @@ from inrv_jax.official.reader import (
     official_step,
     read_official,
 )
+from inrv_jax.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -114,27 +116,22 @@ def _manifest(kept: list[int], data_list, video_shape, ckpt_path: pathlib.Path, 
     return Manifest(entries=tuple(entries), settings=settings)
 
 
-def _config(arch: OfficialArchitecture, num_videos: int, video_shape, data_list):
-    from inrv_jax.config import base_config, resolve, validate
-
-    c = base_config()
-    c.data.spec = os.path.abspath(data_list) if data_list else "official"
-    c.data.frames = int(video_shape[0])
-    c.data.size = (int(video_shape[1]), int(video_shape[2]))
-    c.data.num_videos = num_videos
-    with c.model.ignore_type():  # the base recipe's "auto" is a str field
-        c.model.latent_dim = arch.latent_dim
-    c.model.inr.kind = "relu_pe"
-    c.model.inr.hidden = arch.inr_hidden
-    c.model.inr.depth = arch.inr_depth
-    c.model.inr.num_freqs = arch.num_freqs
-    c.model.hypernet.kind = "per_tensor"
-    c.model.hypernet.hidden = arch.head_hidden
-    c.model.hypernet.depth = arch.head_depth
-    c.model.conditioning.kind = "off"
-    resolve(c)  # model.inr.grid = the training grid: renders at other sizes at the true positions
-    validate(c)
-    return c
+def _config(arch: OfficialArchitecture, num_videos: int, video_shape, data_list) -> Settings:
+    """The settings of the imported run: the base recipe with the checkpoint's architecture."""
+    settings = settings_lib.replace(Settings(), {
+        "data.spec": os.path.abspath(data_list) if data_list else "official",
+        "data.frames": int(video_shape[0]),
+        "data.size": (int(video_shape[1]), int(video_shape[2])),
+        "data.num_videos": num_videos,
+        "model.latent_dim": str(arch.latent_dim),
+        "model.inr.kind": "relu_pe", "model.inr.hidden": arch.inr_hidden,
+        "model.inr.depth": arch.inr_depth, "model.inr.num_freqs": arch.num_freqs,
+        "model.hypernet.kind": "per_tensor", "model.hypernet.hidden": arch.head_hidden,
+        "model.hypernet.depth": arch.head_depth, "model.conditioning.kind": "off",
+    })  # fmt: skip
+    settings_lib.validate(settings)
+    # model.inr.grid = the training grid: renders at other sizes at the true positions.
+    return settings_lib.resolve(settings)
 
 
 def _sha256(path: pathlib.Path) -> str:
@@ -246,9 +243,10 @@ def _write(workdir, config, manifest, params, latents, shape, step, official, ov
     if overwrite and ckpt_dir.is_dir():
         shutil.rmtree(ckpt_dir)
     params = {k: {n: jnp.asarray(v) for n, v in sub.items()} for k, sub in params.items()}
-    tx = make_optimizer(config.optim, int(config.train.steps))
+    tx = make_optimizer(config.optim, config.train.steps)
     state = TrainState.create(params, tx, step=step)
-    meta = make_meta(config, manifest.to_json(), len(manifest), shape, config.model.latent_dim)
+    latent_dim = int(config.model.latent_dim)
+    meta = make_meta(config, manifest.to_json(), len(manifest), shape, latent_dim)
     meta["official_import"] = official
     store = CheckpointStore(workdir, keep=1, async_save=False)
     try:

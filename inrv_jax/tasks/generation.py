@@ -67,13 +67,13 @@ def _generated(mode: str, workdir=None) -> Callable[..., FakeSet]:
 
 
 def _training(trained, num, seed, train_clips) -> FakeSet:
-    return FakeSet(train_clips, 1, trained.config.data.spec, tuple(range(len(train_clips))))
+    return FakeSet(train_clips, 1, trained.settings.data.spec, tuple(range(len(train_clips))))
 
 
 def _mean_video(trained, num, seed, train_clips) -> FakeSet:
     # Every sample is the same clip: embed it once and repeat its features.
     mean = train_clips.mean(axis=0, keepdims=True)
-    return FakeSet(mean, num, trained.config.data.spec, tuple(range(len(train_clips))))
+    return FakeSet(mean, num, trained.settings.data.spec, tuple(range(len(train_clips))))
 
 
 ROWS = {
@@ -142,7 +142,7 @@ def generation_section(
     real_feats = np.asarray(features(real_frames), np.float64)
     log(f"generation: {len(real)} held-out clips embedded ({time.perf_counter() - start:.0f} s)")
     base = {
-        "real_source": heldout_source or f"held-out clips of {trained.config.data.spec}",
+        "real_source": heldout_source or f"held-out clips of {trained.settings.data.spec}",
         "real_paths": tuple(str(p) for p in heldout_paths or ()),
         "num_real": len(real),
         "clip_shape": tuple(trained.video_shape),

@@ -42,6 +42,7 @@ from inrv_jax.encoder import (
     make_encoder,
     mask_bank,
     save_encoder,
+    sizes_of,
 )
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch, render_chunked
@@ -145,8 +146,8 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
         mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
         done = int(previous.meta["steps"])
     else:
-        cfg = (config or default_config()).to_dict()
-        module = make_encoder(config or default_config(), dim)
+        sizes = config or default_config()
+        cfg, module = sizes_of(sizes), make_encoder(sizes, dim)
         mean, std = latents.mean(0), np.maximum(latents.std(0), 1e-6)
         done = 0
     mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inrv_jax.data import builtin, open_source, source_from_config
+from inrv_jax import settings as settings_lib
+from inrv_jax.data import builtin, open_source, source_from_settings
 from inrv_jax.errors import InputError
 from inrv_jax.pixels import to_unit_range
 
@@ -40,9 +41,8 @@ def load_videos(spec: str, shape, *, indices=None, data_dir=None, seed: int = 0)
 def training_videos(trained, num: int | None = None) -> np.ndarray:
     """The first ``num`` training clips f32[n, T, H, W, 3] in [-1, 1] (the run's data config)."""
     n = trained.latents.shape[0] if num is None else min(num, trained.latents.shape[0])
-    cfg = trained.config.data.copy_and_resolve_references()
-    cfg.num_videos = trained.latents.shape[0]
-    return _stack(source_from_config(cfg), range(n))
+    data = settings_lib.replace(trained.settings.data, {"num_videos": trained.latents.shape[0]})
+    return _stack(source_from_settings(data), range(n))
 
 
 SPLITS = ("test", "validation")
@@ -71,16 +71,17 @@ def heldout_videos(
     if spec is not None:
         return load_videos(spec, trained.video_shape, indices=list(range(skip, skip + num)))
     first = trained.latents.shape[0] + skip
-    cfg = trained.config.data.copy_and_resolve_references()
-    if cfg.spec in builtin.HELDOUT_FROM_NEXT_SEED:
-        first, cfg.seed = 0, int(cfg.seed) + (2 if split == "validation" else 1)
-    elif cfg.spec in builtin.HELDOUT_FROM_SPLIT and cfg.builtin.get("heldout_frac"):
-        first, cfg.builtin.split = 0, split
-    cfg.num_videos = first + num
-    src = source_from_config(cfg)
+    data = trained.settings.data
+    if data.spec in builtin.HELDOUT_FROM_NEXT_SEED:
+        first = 0
+        data = settings_lib.replace(data, {"seed": data.seed + (2 if split == "validation" else 1)})
+    elif data.spec in builtin.HELDOUT_FROM_SPLIT and data.builtin.get("heldout_frac"):
+        first = 0
+        data = settings_lib.replace(data, {"builtin": {**data.builtin, "split": split}})
+    src = source_from_settings(settings_lib.replace(data, {"num_videos": first + num}))
     if len(src) < first + num:
         raise InputError(
-            f"the training data {cfg.spec!r} has {len(src)} videos, {first} of them trained on "
+            f"the training data {data.spec!r} has {len(src)} videos, {first} of them trained on "
             f"or held out: not enough for {num} {split} videos; pass --heldout SPEC or ask for "
             "fewer"
         )

@@ -48,7 +48,7 @@ def parse_overrides(argv: list[str]) -> list[str]:
 def run(args) -> int:
     """User errors (bad config, data, a live or full workdir, ...) propagate to
     ``inrv_jax.cli``, which prints them as one line."""
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, to_settings
     from inrv_jax.train.loop import train_and_evaluate
     from inrv_jax.train.progressive import train_progressive
 
@@ -60,8 +60,9 @@ def run(args) -> int:
     if args.print_config:
         print(config)
         return 0
-    run_fn = train_progressive if config.train.stages else train_and_evaluate
-    final = run_fn(config, args.workdir)
+    settings = to_settings(config)
+    run_fn = train_progressive if settings.train.stages else train_and_evaluate
+    final = run_fn(settings, args.workdir)
     if "stopped_at" in final:
         print(f"stopped at step {final['stopped_at']}; run the same command again to resume")
         return 0

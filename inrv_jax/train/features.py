@@ -11,21 +11,22 @@ import numpy as np
 
 from inrv_jax.errors import ConfigError
 from inrv_jax.pixels import to_unit_range
+from inrv_jax.settings import Settings
 
 
-def video_features(config, source) -> np.ndarray | None:
+def video_features(settings: Settings, source) -> np.ndarray | None:
     """f32[N, T, F] features for every training video, or None when not conditioning.
 
     ``conditioning.encoder="precomputed"`` loads ``data.features_path`` (a .npy of
     [N, T, F], row i for manifest video i); otherwise the named frozen frame encoder runs
     over every frame.
     """
-    cond = config.model.conditioning
+    cond = settings.model.conditioning
     if cond.kind != "encoder":
         return None
-    n, t = len(source), int(config.data.frames)
+    n, t = len(source), settings.data.frames
     if cond.encoder == "precomputed":
-        path = config.data.features_path
+        path = settings.data.features_path
         try:
             feats = np.load(path)
         except (OSError, ValueError) as e:
@@ -41,7 +42,7 @@ def video_features(config, source) -> np.ndarray | None:
         if not np.isfinite(feats).all():
             raise ConfigError(f"data.features_path {path!r} contains NaN or Inf values")
         return feats.astype(np.float32)
-    if config.data.window != "start":
+    if settings.data.window != "start":
         raise ConfigError(
             "config key data.window must be 'start' with a frozen frame encoder (features are "
             "computed once per video); use conditioning.encoder='precomputed' for random windows"

@@ -1,6 +1,6 @@
 """The trainer: data -> sharded steps -> logs, evals, samples and orbax checkpoints.
 
-``train_and_evaluate(config, workdir)`` is the whole run; the CLI and the launchers are thin
+``train_and_evaluate(settings, workdir)`` is the whole run; the CLI and the launchers are thin
 wrappers. The parts are built by ``train/run.py`` (``build_run``); this module runs the loop
 over them. Starting on a workdir that has checkpoints resumes from the newest good one and
 reproduces the uninterrupted run (same batches, same per-step randomness).
@@ -23,6 +23,7 @@ from inrv_jax.checkpoint import CheckpointStore
 from inrv_jax.errors import DiskFullError, UserError, disk_full
 from inrv_jax.metrics.image import psnr
 from inrv_jax.pixels import to_unit_range
+from inrv_jax.settings import DistributedSettings, Settings
 from inrv_jax.sharding import any_process, global_batch, host_tree
 from inrv_jax.train.outputs import write_samples
 from inrv_jax.train.run import DataMismatchError, InitState, Run, build_run
@@ -38,31 +39,30 @@ class NonFiniteLossError(UserError, FloatingPointError):
     """The loss or gradients went non-finite; the last good checkpoint is intact."""
 
 
-def maybe_initialize_distributed(dist_cfg) -> None:
+def maybe_initialize_distributed(dist: DistributedSettings) -> None:
     """``jax.distributed.initialize`` when the config names a coordinator (multi-host).
 
     ``coordinator="auto"`` lets JAX detect the cluster (TPU pods, SLURM, Open MPI);
     ``"HOST:PORT"`` with ``num_processes``/``process_id`` sets it explicitly. CPU-only runs
     (tests, laptops) use gloo collectives.
     """
-    if dist_cfg.coordinator is None or jax.distributed.is_initialized():
+    if dist.coordinator is None or jax.distributed.is_initialized():
         return
-    if dist_cfg.get("cpu_collectives"):
-        jax.config.update("jax_cpu_collectives_implementation", dist_cfg.cpu_collectives)
-    if dist_cfg.coordinator == "auto":
+    if dist.cpu_collectives:
+        jax.config.update("jax_cpu_collectives_implementation", dist.cpu_collectives)
+    if dist.coordinator == "auto":
         jax.distributed.initialize()
     else:
         jax.distributed.initialize(
-            dist_cfg.coordinator,
-            num_processes=dist_cfg.num_processes,
-            process_id=dist_cfg.process_id,
+            dist.coordinator, num_processes=dist.num_processes, process_id=dist.process_id
         )
 
 
-def train_and_evaluate(config, workdir, init_state: InitState | None = None) -> dict:
+def train_and_evaluate(settings: Settings, workdir, init_state: InitState | None = None) -> dict:
     """Train (or resume) a run in ``workdir`` and write its outputs.
 
     Args:
+      settings: the run (``config.to_settings`` of a config file).
       init_state: how a fresh run (no checkpoint in ``workdir``) makes its first state from
         the freshly initialised one, ``(state, state_sh, source, tx) -> state``; e.g. a
         progressive stage starting from the previous stage (``progressive.GrowFrom``).
@@ -72,13 +72,13 @@ def train_and_evaluate(config, workdir, init_state: InitState | None = None) -> 
       stop was requested (SIGTERM/SIGINT) and the run checkpointed and returned early.
     """
     workdir = pathlib.Path(workdir)
-    maybe_initialize_distributed(config.distributed)
+    maybe_initialize_distributed(settings.distributed)
     workdir.mkdir(parents=True, exist_ok=True)
     # Multi-host: every process shares the workdir; process 0 owns the lock.
     lock = WorkdirLock(workdir) if jax.process_index() == 0 else contextlib.nullcontext()
     try:
         with lock, StopRequest() as stop:
-            run = build_run(config, workdir, init_state)
+            run = build_run(settings, workdir, init_state)
             return _train(run, stop)
     except DiskFullError:
         raise
@@ -93,14 +93,14 @@ def train_and_evaluate(config, workdir, init_state: InitState | None = None) -> 
 
 def _train(run: Run, stop) -> dict:
     """The loop over ``run``'s steps, then the final checkpoint and outputs."""
-    cfg = run.config.train
+    cfg = run.settings.train
     progress = _progress_bar(run, cfg)
     state, metrics, step = run.initial_state, {}, run.start
     clock = [time.perf_counter(), run.start]  # time and step of the last log line
     # A full disk while writing metrics or samples stops with the same one line as a checkpoint.
     with _disk_full_while_writing(run.store, lambda: step):
         try:
-            for step in range(run.start + 1, int(cfg.steps) + 1):
+            for step in range(run.start + 1, cfg.steps + 1):
                 state, m = run.step_fn(state, _next_batch(run), run.coords, run.step_key)
                 log_now = step % cfg.log_every == 0 or step == cfg.steps
                 # All processes must agree to stop; multi-host runs compare flags at log steps.
@@ -117,7 +117,7 @@ def _train(run: Run, stop) -> dict:
                     _save(run, state, step)
                     run.store.close()
                     return {"stopped_at": step, **metrics}
-            _save(run, state, int(cfg.steps))
+            _save(run, state, cfg.steps)
             run.store.wait()
         finally:
             if progress:
@@ -131,7 +131,7 @@ def _progress_bar(run: Run, train_cfg):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=int(train_cfg.steps), initial=run.start, dynamic_ncols=True, desc="train")
+    return tqdm(total=train_cfg.steps, initial=run.start, dynamic_ncols=True, desc="train")
 
 
 def _next_batch(run: Run) -> dict:
@@ -162,7 +162,7 @@ def _log(run: Run, state, step: int, m: dict, clock: list, progress) -> dict:
 
 def _periodic(run: Run, state, step: int, progress) -> None:
     """Evaluation, samples and checkpoints at their intervals (the last step has its own)."""
-    cfg = run.config.train
+    cfg = run.settings.train
     if step >= cfg.steps:
         return
     if cfg.eval_every and step % cfg.eval_every == 0:
@@ -204,7 +204,7 @@ def _per_video_psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def _render(run: Run, params, latents) -> np.ndarray:
-    chunk = int(run.config.train.render_chunk)
+    chunk = run.settings.train.render_chunk
     return np.asarray(run.model.render_videos(params, latents, run.video_shape, chunk))
 
 
@@ -236,17 +236,17 @@ def _write_outputs(run: Run, params, latents, tag=""):
         latents,
         run.eval_targets,
         run.video_shape,
-        num_samples=int(run.config.train.num_samples),
-        seed=int(run.config.seed),
-        chunk=int(run.config.train.render_chunk),
-        scale=int(run.config.train.get("picture_scale", 4)),
+        num_samples=run.settings.train.num_samples,
+        seed=run.settings.seed,
+        chunk=run.settings.train.render_chunk,
+        scale=run.settings.train.picture_scale,
         tag=tag,
     )
 
 
 def _finish(run: Run, state, metrics: dict) -> dict:
     """Final reconstruction PSNR over the training videos, samples, summary JSON."""
-    n, steps = len(run.source), int(run.config.train.steps)
+    n, steps = len(run.source), run.settings.train.steps
     params, latents = host_tree(state.params), _latents(run, state)
     per_batch = max(1, min(16, int(math.ceil(n / 4))))
     psnrs = []

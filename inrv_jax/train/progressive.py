@@ -23,10 +23,12 @@ import pathlib
 import jax
 import numpy as np
 
+from inrv_jax import settings as settings_lib
 from inrv_jax.checkpoint import load_trained
-from inrv_jax.data import source_from_config
+from inrv_jax.data import source_from_settings
 from inrv_jax.errors import ConfigError
 from inrv_jax.model import resolve_latent_dim
+from inrv_jax.settings import Settings
 from inrv_jax.sharding import host_tree, path_str, put_global
 from inrv_jax.state import TrainState
 from inrv_jax.train.loop import train_and_evaluate
@@ -114,12 +116,13 @@ class GrowFrom:
         return start_from_previous(self.prev_workdir, state, state_sh, source, tx)
 
 
-def train_progressive(config, workdir) -> dict:
-    """Run every stage of ``config.train.stages`` in ``workdir``; returns the last stage's metrics."""
+def train_progressive(settings: Settings, workdir) -> dict:
+    """Run every stage of ``settings.train.stages`` in ``workdir``; returns the last stage's
+    metrics."""
     workdir = pathlib.Path(workdir)
-    total = len(source_from_config(config.data))
-    stages = resolve_stages(config.train.stages, config.train.stage_steps, total)
-    latent_dim = resolve_latent_dim(config.model.latent_dim, total)
+    total = len(source_from_settings(settings.data))
+    stages = resolve_stages(settings.train.stages, settings.train.stage_steps, total)
+    latent_dim = resolve_latent_dim(settings.model.latent_dim, total)
     previous_dir, final = None, {}
     for k, (n, steps) in enumerate(stages):
         stage_dir = workdir / f"stage_{k}_{n}videos"
@@ -128,15 +131,13 @@ def train_progressive(config, workdir) -> dict:
             final = json.loads((stage_dir / "summary.json").read_text())
             previous_dir = stage_dir
             continue
-        cfg = config.copy_and_resolve_references()
-        cfg.data.num_videos = n
-        cfg.model.latent_dim = str(latent_dim)
-        cfg.train.steps = steps
-        cfg.train.stages = ()
-        cfg.optim.warmup_steps = min(cfg.optim.warmup_steps, steps - 1)
+        stage = settings_lib.replace(settings, {
+            "data.num_videos": n, "model.latent_dim": str(latent_dim), "train.steps": steps,
+            "train.stages": (), "optim.warmup_steps": min(settings.optim.warmup_steps, steps - 1),
+        })  # fmt: skip
         log.info("progressive stage %d/%d: %d videos, %d steps", k + 1, len(stages), n, steps)
         grow = None if previous_dir is None else GrowFrom(previous_dir)
-        final = train_and_evaluate(cfg, stage_dir, init_state=grow)
+        final = train_and_evaluate(stage, stage_dir, init_state=grow)
         if "stopped_at" in final:
             return final
         previous_dir = stage_dir

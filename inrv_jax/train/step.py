@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,14 +30,15 @@ from inrv_jax.encoder import compact_mask_bank
 from inrv_jax.encoding import grid_footprint
 from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, render_chunked
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
-from inrv_jax.model import ModelFns
-from inrv_jax.sharding import batch_sharding, replicated
-from inrv_jax.state import TrainState
+from inrv_jax.model import ModelFns, make_model
+from inrv_jax.settings import Settings
+from inrv_jax.sharding import batch_sharding, make_mesh, replicated, tree_shardings
+from inrv_jax.state import TrainState, make_init_fn, make_optimizer
 
 
 @dataclasses.dataclass(frozen=True)
 class StepSettings:
-    """What the loss of a step needs, read once from the config.
+    """What the loss of a step needs, read once from the settings.
 
     Attributes:
       video_shape: (T, H, W) of the training clips; num_sampled: pixels per video per step.
@@ -61,27 +64,21 @@ class StepSettings:
     supersample: int = 1
 
     @classmethod
-    def from_config(cls, config, video_shape) -> StepSettings:
-        cond = config.model.conditioning
-        t, h, w = video_shape
+    def from_settings(cls, settings: Settings) -> StepSettings:
+        cond, train = settings.model.conditioning, settings.train
+        video_shape = settings.video_shape
+        footprint = grid_footprint(video_shape)
         return cls(
-            video_shape=tuple(int(x) for x in video_shape),
-            num_sampled=num_sampled(t * h * w, config.train.sample_frac),
-            distance=config.loss.distance,
-            lpips_weight=float(config.loss.lpips_weight),
-            kl_weight=float(cond.kl_weight) if cond.kind == "kl" else 0.0,
-            remat=bool(config.train.remat),
-            remat_chunk=int(config.train.render_chunk),
-            chunk_rows=int(config.train.get("chunk_rows", 0)),
-            jitter=tuple(
-                float(j) * float(d)
-                for j, d in zip(
-                    config.train.get("coord_jitter", (0.0, 0.0, 0.0)),
-                    grid_footprint(video_shape),
-                    strict=True,
-                )
-            ),
-            supersample=int(config.train.get("supersample", 1)),
+            video_shape=video_shape,
+            num_sampled=num_sampled(int(np.prod(video_shape)), train.sample_frac),
+            distance=settings.loss.distance,
+            lpips_weight=settings.loss.lpips_weight,
+            kl_weight=cond.kl_weight if cond.kind == "kl" else 0.0,
+            remat=train.remat,
+            remat_chunk=train.render_chunk,
+            chunk_rows=train.chunk_rows,
+            jitter=tuple(float(j * d) for j, d in zip(train.coord_jitter, footprint, strict=True)),
+            supersample=train.supersample,
         )
 
     @property
@@ -108,12 +105,13 @@ class JointEncoder:
     rows: np.ndarray
 
     @classmethod
-    def from_config(cls, model_cfg, video_shape) -> JointEncoder | None:
-        enc = model_cfg.get("encoder")
-        if enc is None or enc.kind == "off":
+    def from_settings(cls, settings: Settings) -> JointEncoder | None:
+        """The encoder's loss terms, or None without a jointly trained encoder."""
+        model = settings.model
+        if model.encoder.kind == "off":
             return None
-        masks, rows = compact_mask_bank(tuple(int(x) for x in video_shape))
-        return cls(float(enc.weight), float(enc.consistency), float(model_cfg.code_init_std),
+        masks, rows = compact_mask_bank(settings.video_shape)
+        return cls(model.encoder.weight, model.encoder.consistency, model.code_init_std,
                    masks, rows)  # fmt: skip
 
     def draw(self, key: jax.Array, num: int) -> jax.Array:
@@ -252,7 +250,7 @@ def _guarded_update(tx, state: TrainState, grads, metrics) -> TrainState:
     )
 
 
-def make_grad_fn(model: ModelFns, config, video_shape: tuple[int, int, int], lpips=None):
+def make_grad_fn(model: ModelFns, s: StepSettings, joint: JointEncoder | None, lpips=None):
     """``grad_fn(params, batch, coords, idx, key) -> (grads, metrics)`` of the step's loss.
 
     ``idx`` i32[n] are the step's pixel indices (None: every pixel); with a jointly trained
@@ -260,39 +258,33 @@ def make_grad_fn(model: ModelFns, config, video_shape: tuple[int, int, int], lpi
     LPIPS the INR gradient is computed chunk by chunk (``inr.chunked_inr_grad``); with it, by
     autodiff of the whole rendering (``train.remat`` bounds its memory).
     """
-    s = StepSettings.from_config(config, video_shape)
     pixel_loss(s.distance)  # an unknown loss.distance fails here, not inside jit
     if s.lpips_weight > 0 and lpips is None:
         raise ValueError("loss.lpips_weight > 0 needs the LPIPS network")
-    joint = JointEncoder.from_config(config.model, video_shape)
     if s.lpips_weight > 0:
         return jax.grad(functools.partial(_lpips_loss, s, model, lpips, joint), has_aux=True)
     return functools.partial(_chunked_grads, s, model, joint)
 
 
 def make_train_step(
-    model: ModelFns,
-    tx: optax.GradientTransformation,
-    config,
-    video_shape: tuple[int, int, int],
-    lpips=None,
+    model: ModelFns, tx: optax.GradientTransformation, settings: Settings, lpips=None
 ):
     """Build ``train_step(state, batch, coords, key) -> (state, metrics)`` (not yet jitted).
 
     Args:
       model: the built model.
       tx: the optimizer.
-      config: the config (its loss, train and model.conditioning/encoder slices).
-      video_shape: (T, H, W) of the training clips.
+      settings: the run's settings (its loss, train, data shape and model.conditioning/encoder
+        sections, read once here into ``StepSettings`` and ``JointEncoder``).
       lpips: an object with ``.params`` and ``.apply(params, x, y) -> f32[N]`` when
         ``loss.lpips_weight > 0``.
 
     The batch is ``{"index": i32[B], "video": f32[B, T, H, W, 3], ["features": f32[B, T, F]]}``;
     ``coords`` is the full grid f32[T*H*W, 3]. The gradient: ``make_grad_fn``.
     """
-    s = StepSettings.from_config(config, video_shape)
-    grad_fn = make_grad_fn(model, config, video_shape, lpips)
-    joint = JointEncoder.from_config(config.model, video_shape)
+    s = StepSettings.from_settings(settings)
+    joint = JointEncoder.from_settings(settings)
+    grad_fn = make_grad_fn(model, s, joint, lpips)
 
     def train_step(state: TrainState, batch, coords, key):
         k_idx, k_model = jax.random.split(jax.random.fold_in(key, state.step))
@@ -320,6 +312,64 @@ def jit_train_step(train_step, state_sh, mesh):
         out_shardings=(state_sh, replicated(mesh)),
         donate_argnums=(0,),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainStep:
+    """A model with its optimizer, mesh and jitted train step (built by ``build_step``).
+
+    Attributes:
+      init_fn: ``key -> TrainState``, a fresh state (``init_state`` creates it sharded).
+      state_sh: the state's NamedSharding tree (``mesh.rules`` over the mesh).
+      step_fn: jitted ``(state, batch, coords, key) -> (state, metrics)`` (``make_train_step``;
+        the state is donated).
+    """
+
+    model: ModelFns
+    tx: optax.GradientTransformation
+    mesh: jax.sharding.Mesh
+    init_fn: Callable[[jax.Array], TrainState]
+    state_sh: Any
+    step_fn: Callable
+
+    def init_state(self, key: jax.Array) -> TrainState:
+        """A fresh state, created directly with its shardings."""
+        return jax.jit(self.init_fn, out_shardings=self.state_sh)(key)
+
+
+def build_step(
+    settings: Settings,
+    num_videos: int,
+    *,
+    devices=None,
+    lpips=None,
+    features_shape: tuple[int, int] | None = None,
+    tx: optax.GradientTransformation | None = None,
+) -> TrainStep:
+    """The one assembly of model, optimizer, mesh, state shardings and jitted step that the
+    trainer (``train.run.build_run``), the tests and the benchmarks share.
+
+    Args:
+      settings: the run's settings (model, optim, mesh, loss, train and the clip shape).
+      num_videos: rows of the codebook.
+      devices: the mesh's devices (default all).
+      lpips: the LPIPS network when ``loss.lpips_weight > 0`` (default: loaded here).
+      features_shape: (T, F) of the conditioner's frame features, when conditioning is on.
+      tx: an optimizer other than ``settings.optim``'s (tests).
+    """
+    mesh = make_mesh(settings.mesh, devices)
+    model = make_model(settings.model, num_videos)
+    if tx is None:
+        tx = make_optimizer(settings.optim, settings.train.steps)
+    if lpips is None and settings.loss.lpips_weight > 0:
+        from inrv_jax.metrics.lpips import load_lpips  # loads VGG weights: only when used
+
+        lpips = load_lpips(settings.loss.lpips_net)
+    init_fn = make_init_fn(model, tx, features_shape)
+    abstract = jax.eval_shape(init_fn, jax.random.key(0))
+    state_sh = tree_shardings(abstract, mesh, settings.mesh.rules)
+    step_fn = jit_train_step(make_train_step(model, tx, settings, lpips), state_sh, mesh)
+    return TrainStep(model, tx, mesh, init_fn, state_sh, step_fn)
 
 
 def learned_latents(model: ModelFns, params, features=None, batch: int = 256) -> jax.Array:

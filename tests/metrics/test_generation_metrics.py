@@ -13,7 +13,7 @@ from inrv_jax.metrics.protocol import Protocol
 from inrv_jax.model import make_model
 from inrv_jax.tasks import generation
 
-from helpers import tiny_config
+from helpers import tiny_settings
 
 
 def _gaussian(n, d, seed, shift=0.0):
@@ -202,11 +202,11 @@ class PooledPixels:
 @pytest.fixture(scope="module")
 def untrained():
     """A tiny model with random latents (4 training videos of 4x16x16), no training needed."""
-    config = tiny_config()
-    model = make_model(config.model, 4)
+    settings = tiny_settings()
+    model = make_model(settings.model, 4)
     params = model.init(jax.random.key(0))
     latents = np.random.default_rng(0).normal(size=(4, model.module.latent_dim))
-    return TrainedModel(config, {"video_shape": [4, 16, 16]}, model, params,
+    return TrainedModel(settings, {"video_shape": [4, 16, 16]}, model, params,
                         latents.astype(np.float32), step=0)  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import tiny_config
+from helpers import tiny_settings
 
 
 @pytest.fixture(scope="session")
@@ -10,7 +10,7 @@ def workdir(tmp_path_factory):
     from inrv_jax.train.loop import train_and_evaluate
 
     path = tmp_path_factory.mktemp("tiny_run")
-    train_and_evaluate(tiny_config(**{"train.steps": 30}), path)
+    train_and_evaluate(tiny_settings(**{"train.steps": 30}), path)
     return path
 
 

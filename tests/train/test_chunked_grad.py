@@ -51,15 +51,15 @@ def test_train_step_gradients_equal_plain_autodiff(cond):
     from inrv_jax.state import TrainState
     from inrv_jax.train.step import make_train_step
 
-    from helpers import blob_videos, tiny_config
+    from helpers import blob_videos, tiny_settings
 
     t, h, w = 4, 8, 8
-    c = tiny_config(**{"model.conditioning.kind": cond, "train.sample_frac": 0.5})
-    c.loss.distance = "l1"
+    c = tiny_settings(**{"model.conditioning.kind": cond, "train.sample_frac": 0.5,
+                         "loss.distance": "l1", "data.size": (h, w)})  # fmt: skip
     model = make_model(c.model, 4)
     params = model.init(jax.random.key(0))
     tx = optax.sgd(1.0)  # new params = params - grads
-    step = jax.jit(make_train_step(model, tx, c, (t, h, w)))
+    step = jax.jit(make_train_step(model, tx, c))
     videos = jnp.asarray(blob_videos(2, t, h, w))
     batch = {"index": jnp.array([1, 3], jnp.int32), "video": videos}
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(7)
@@ -96,7 +96,7 @@ def test_remat_render_has_the_gradient_of_the_plain_render():
     from inrv_jax.state import TrainState
     from inrv_jax.train.step import make_train_step
 
-    from helpers import blob_videos, tiny_config
+    from helpers import blob_videos, tiny_settings
 
     t, h, w = 4, 8, 8  # 256 coordinates: chunks of 100 leave a padded last chunk
     # A stand-in for LPIPS with the same interface: per-frame mean absolute difference.
@@ -108,12 +108,12 @@ def test_remat_render_has_the_gradient_of_the_plain_render():
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(3)
     out = {}
     for remat in (False, True):
-        c = tiny_config(**{"loss.lpips_weight": 0.5, "train.remat": remat})
-        c.train.render_chunk = 100
+        c = tiny_settings(**{"loss.lpips_weight": 0.5, "train.remat": remat,
+                             "train.render_chunk": 100, "data.size": (h, w)})  # fmt: skip
         model = make_model(c.model, 4)
         params = model.init(jax.random.key(0))
         tx = optax.sgd(1.0)
-        step = jax.jit(make_train_step(model, tx, c, (t, h, w), fake_lpips))
+        step = jax.jit(make_train_step(model, tx, c, fake_lpips))
         out[remat] = step(TrainState.create(params, tx), batch, coords, key)
     (plain, m_plain), (remat, m_remat) = out[False], out[True]
     np.testing.assert_allclose(m_remat["train/loss"], m_plain["train/loss"], rtol=1e-6)
@@ -153,19 +153,19 @@ def test_off_grid_step_has_the_gradient_of_the_written_loss(supersample):
     from inrv_jax.state import TrainState
     from inrv_jax.train.step import make_train_step
 
-    from helpers import blob_videos, tiny_config
+    from helpers import blob_videos, tiny_settings
 
     t, h, w = 4, 8, 8
     jitter = (1.0, 0.5, 1.0)
-    c = tiny_config(**{
-        "model.inr.encoding": "bandlimited", "model.inr.grid": (t, h, w),
+    c = tiny_settings(**{
+        "model.inr.encoding": "bandlimited", "model.inr.grid": (t, h, w), "data.size": (h, w),
         "train.sample_frac": 0.5, "train.coord_jitter": jitter,
         "train.supersample": supersample,
     })  # fmt: skip
     model = make_model(c.model, 4)
     params = model.init(jax.random.key(0))
     tx = optax.sgd(1.0)
-    step = jax.jit(make_train_step(model, tx, c, (t, h, w)))
+    step = jax.jit(make_train_step(model, tx, c))
     videos = jnp.asarray(blob_videos(2, t, h, w))
     batch = {"index": jnp.array([0, 2], jnp.int32), "video": videos}
     coords, key = jnp.asarray(make_grid(t, h, w)), jax.random.key(5)

@@ -3,11 +3,11 @@ plain Adam, and mult = 1 is exactly the single Adam (same state tree, same updat
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import pytest
 
 from inrv_jax.config import ConfigError, base_config, validate
+from inrv_jax.settings import OptimSettings
 from inrv_jax.state import make_optimizer
 
 PARAMS = {
@@ -18,9 +18,8 @@ GRADS = jax.tree.map(lambda p: jnp.linspace(-1.0, 2.0, p.size).reshape(p.shape),
 
 
 def _first_update(mult, schedule="constant"):
-    cfg = ml_collections.ConfigDict(dict(base_config().optim))
-    cfg.lr, cfg.code_lr_mult, cfg.schedule, cfg.warmup_steps = 1e-3, mult, schedule, 1
-    tx = make_optimizer(cfg, 10)
+    optim = OptimSettings(lr=1e-3, code_lr_mult=mult, schedule=schedule, warmup_steps=1)
+    tx = make_optimizer(optim, 10)
     state = tx.init(PARAMS)
     updates, state = tx.update(GRADS, state, PARAMS)
     updates, _ = tx.update(GRADS, state, PARAMS)  # step 2: past the warm-up's zero lr
@@ -42,8 +41,8 @@ def test_mult_one_keeps_the_single_adam_state_tree():
     state_one, _ = _first_update(1.0)
     state_ten, _ = _first_update(10.0)
     assert len(jax.tree.leaves(state_ten)) != len(jax.tree.leaves(state_one))
-    cfg = base_config().optim
-    assert jax.tree.structure(state_one) == jax.tree.structure(make_optimizer(cfg, 10).init(PARAMS))
+    plain = make_optimizer(OptimSettings(), 10)
+    assert jax.tree.structure(state_one) == jax.tree.structure(plain.init(PARAMS))
 
 
 def test_non_positive_mult_names_the_key():

@@ -13,20 +13,20 @@ import numpy as np
 import pytest
 
 from inrv_jax.checkpoint import load_trained
-from inrv_jax.config import ConfigError, validate
+from inrv_jax.config import ConfigError, to_settings, validate
 from inrv_jax.coords import make_grid
 from inrv_jax.encoder import has_encoder, load_encoder, mask_bank
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch
 from inrv_jax.model import make_model
+from inrv_jax.settings import from_stored, replace, to_dict
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
-from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.render import render_latents
 from inrv_jax.train.loop import train_and_evaluate
-from inrv_jax.train.step import JointEncoder, jit_train_step, make_grad_fn, make_train_step
+from inrv_jax.train.step import JointEncoder, StepSettings, build_step, make_grad_fn
 
-from helpers import blob_videos, tiny_config
+from helpers import blob_videos, tiny_config, tiny_settings
 
 SHAPE = (4, 16, 16)
 # A small encoder: its convolutions dominate the tiny model's step on the CPU.
@@ -35,6 +35,10 @@ SMALL = {"model.encoder.stem": 16, "model.encoder.widths": (16, 32), "model.enco
 
 def joint_config(**overrides):
     return tiny_config(**{"model.encoder.kind": "video", **SMALL, **overrides})
+
+
+def joint_settings(**overrides):
+    return to_settings(joint_config(**overrides))
 
 
 class _SquareLPIPS:
@@ -69,7 +73,7 @@ def _reference_loss(model, cfg, lpips_weight, params, batch, coords, idx):
 def test_joint_gradient_equals_jax_grad_of_the_written_loss(path):
     # Weights other than 1 and several coordinate chunks: the scalings must be right.
     lpips_weight = 0.7 if path == "lpips" else 0.0
-    cfg = joint_config(**{"model.encoder.weight": 0.6, "model.encoder.consistency": 0.3,
+    cfg = joint_settings(**{"model.encoder.weight": 0.6, "model.encoder.consistency": 0.3,
                           "train.sample_frac": 1.0 if lpips_weight else 0.5,
                           "loss.lpips_weight": lpips_weight, "train.chunk_rows": 256,
                           "train.render_chunk": 256})  # fmt: skip
@@ -92,7 +96,8 @@ def test_joint_gradient_equals_jax_grad_of_the_written_loss(path):
     else:
         idx = jax.random.choice(jax.random.key(2), coords.shape[0], (512,), replace=False)
         step_idx = idx
-    grad_fn = make_grad_fn(model, cfg, SHAPE, _SquareLPIPS if lpips_weight else None)
+    grad_fn = make_grad_fn(model, StepSettings.from_settings(cfg), JointEncoder.from_settings(cfg),
+                           _SquareLPIPS if lpips_weight else None)  # fmt: skip
     grads, metrics = jax.jit(grad_fn)(params, batch, coords, step_idx, jax.random.key(3))
     reference = functools.partial(_reference_loss, model, cfg.model, lpips_weight)
     ref_loss, ref = jax.jit(jax.value_and_grad(reference))(params, batch, coords, idx)
@@ -110,25 +115,20 @@ def test_joint_gradient_equals_jax_grad_of_the_written_loss(path):
 
 def _two_steps(config, mesh_shape, devices):
     """Losses and params after 2 joint steps on a (data, model) mesh of ``devices``."""
-    model = make_model(config.model, 4)
-    tx = make_optimizer(config.optim, 10)
-    mesh_cfg = config.mesh.copy_and_resolve_references()
-    mesh_cfg.data, mesh_cfg.model = mesh_shape
-    mesh = make_mesh(mesh_cfg, devices)
-    rules = [tuple(r) for r in config.mesh.rules]
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, SHAPE), sh, mesh)
+    config = replace(config, {"mesh.data": mesh_shape[0], "mesh.model": mesh_shape[1]})
+    parts = build_step(config, 4, devices=devices)
+    state = parts.init_state(jax.random.key(0))
     batch = {"index": np.arange(4, dtype=np.int32), "video": blob_videos(4, *SHAPE)}
-    batch, coords = global_batch(batch, mesh), jnp.asarray(make_grid(*SHAPE))
+    batch, coords = global_batch(batch, parts.mesh), jnp.asarray(make_grid(*SHAPE))
     losses = []
     for _ in range(2):
-        state, m = step(state, batch, coords, jax.random.key(1))
+        state, m = parts.step_fn(state, batch, coords, jax.random.key(1))
         losses.append(float(m["train/encoder_distance"]))
     return losses, state.params
 
 
 def test_sharded_joint_step_on_4x2_mesh_equals_single_device():
-    config = joint_config(**{"train.sample_frac": 0.5})
+    config = joint_settings(**{"train.sample_frac": 0.5})
     l1, p1 = _two_steps(config, (1, 1), jax.devices()[:1])
     l8, p8 = _two_steps(config, (4, 2), jax.devices())
     np.testing.assert_allclose(l8, l1, rtol=1e-5)
@@ -137,7 +137,7 @@ def test_sharded_joint_step_on_4x2_mesh_equals_single_device():
 
 
 def test_masks_are_drawn_from_the_task_bank():
-    joint = JointEncoder.from_config(joint_config().model, SHAPE)
+    joint = JointEncoder.from_settings(joint_settings())
     bank, _ = mask_bank(SHAPE)
     np.testing.assert_array_equal(joint.masks[joint.rows], bank > 0)
     drawn = np.asarray(joint.draw(jax.random.key(0), 64)).reshape(64, -1)
@@ -146,16 +146,18 @@ def test_masks_are_drawn_from_the_task_bank():
 
 
 def test_encoder_params_exist_only_when_on():
-    off = tiny_config()
+    off = tiny_settings()
     assert "encoder" not in make_model(off.model, 4).init(jax.random.key(0))
-    del off.model["encoder"]  # a config saved before the encoder existed
-    old = jax.eval_shape(make_model(off.model, 4).init, jax.random.key(0))
+    stored = to_dict(off)
+    del stored["model"]["encoder"]  # a config saved before the encoder existed
+    old_model = from_stored(stored, version=1).model
+    old = jax.eval_shape(make_model(old_model, 4).init, jax.random.key(0))
     assert "encoder" not in old and "hypernet" in old
-    cfg = joint_config()
+    cfg = joint_settings()
     abstract = jax.eval_shape(make_model(cfg.model, 4).init, jax.random.key(0))
     assert set(abstract["encoder"]) == {"stem", "stage0", "stage1", "temporal", "head", "out"}
     mesh = make_mesh(cfg.mesh, jax.devices()[:1])
-    specs = tree_shardings(abstract, mesh, [tuple(r) for r in cfg.mesh.rules])
+    specs = tree_shardings(abstract, mesh, cfg.mesh.rules)
     assert all(s.spec == jax.sharding.PartitionSpec() for s in jax.tree.leaves(specs["encoder"]))
 
 
@@ -177,7 +179,7 @@ def joint_runs(tmp_path_factory):
     """A tiny model trained jointly for 24 steps, and a copy of it resumed from its step-12
     checkpoint (the newer one deleted) to step 24."""
     root = tmp_path_factory.mktemp("joint")
-    config = joint_config(**{"train.steps": 24, "train.checkpoint_every": 12,
+    config = joint_settings(**{"train.steps": 24, "train.checkpoint_every": 12,
                              "train.sample_frac": 0.5, "train.num_samples": 1,
                              "train.picture_scale": 1})  # fmt: skip
     full, part = root / "full", root / "part"
@@ -229,7 +231,7 @@ def test_init_encoder_with_zero_steps_renders_the_models_own_encoder(joint_runs)
 
 def test_a_model_without_encoder_still_names_train_encoder(tmp_path):
     class NoEncoder:  # stands in for a TrainedModel of kind "off"
-        model = make_model(tiny_config().model, 4)
+        model = make_model(tiny_settings().model, 4)
 
     with pytest.raises(InputError, match=f"`inrv train-encoder --workdir {tmp_path}`"):
         load_encoder(tmp_path, trained=NoEncoder())

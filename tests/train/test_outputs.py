@@ -8,7 +8,7 @@ from inrv_jax.model import make_model
 from inrv_jax.pixels import to_uint8
 from inrv_jax.train.outputs import write_samples
 
-from helpers import blob_videos, tiny_config
+from helpers import blob_videos, tiny_settings
 
 
 def _png(path) -> np.ndarray:
@@ -16,7 +16,7 @@ def _png(path) -> np.ndarray:
 
 
 def test_write_samples_renders_pictures_at_4x_beside_the_nearest_upsampled_targets(tmp_path):
-    model = make_model(tiny_config().model, 2)
+    model = make_model(tiny_settings().model, 2)
     params = model.init(jax.random.key(0))
     latents = np.asarray(jax.random.normal(jax.random.key(1), (2, 64)), np.float32)
     targets = blob_videos(2, 2, 16, 16)  # f32[K=2, T=2, 16, 16, 3]
@@ -43,7 +43,7 @@ def test_write_samples_renders_pictures_at_4x_beside_the_nearest_upsampled_targe
 
 
 def test_write_samples_at_scale_1_keeps_the_training_size_and_the_old_names(tmp_path):
-    model = make_model(tiny_config().model, 2)
+    model = make_model(tiny_settings().model, 2)
     params = model.init(jax.random.key(0))
     latents = np.asarray(jax.random.normal(jax.random.key(1), (2, 64)), np.float32)
     paths = write_samples(tmp_path, model, params, latents, blob_videos(1, 4, 16, 16),

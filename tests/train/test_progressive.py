@@ -8,9 +8,10 @@ import pytest
 
 import inrv_jax.train.progressive as progressive
 from inrv_jax.checkpoint import load_trained
+from inrv_jax.settings import replace
 from inrv_jax.train.progressive import resolve_stages, train_progressive
 
-from helpers import tiny_config
+from helpers import tiny_settings
 
 
 def test_resolve_stages():
@@ -21,7 +22,7 @@ def test_resolve_stages():
 
 
 def _progressive_config():
-    return tiny_config(
+    return tiny_settings(
         **{
             "train.stages": (2, 4),
             "train.stage_steps": 3,
@@ -68,8 +69,8 @@ def test_interrupted_progressive_run_resumes_at_the_right_stage_and_step(tmp_pat
     def interrupted(cfg, workdir, init_state=None):
         calls.append((workdir.name, init_state and init_state.prev_workdir.name))
         if workdir.name == "stage_1_4videos" and len(calls) == 2:
-            cfg = cfg.copy_and_resolve_references()
-            cfg.train.steps = 2  # "killed" after step 2 of stage 1: checkpoint at 2 exists
+            # "killed" after step 2 of stage 1: checkpoint at 2 exists
+            cfg = replace(cfg, {"train.steps": 2})
             real(cfg, workdir, init_state)
             (workdir / "summary.json").unlink()  # a killed run never wrote its summary
             return {"stopped_at": 2}

@@ -7,40 +7,32 @@ from jax.sharding import PartitionSpec as P
 
 from inrv_jax.coords import make_grid
 from inrv_jax.model import make_model
+from inrv_jax.settings import Settings, replace
 from inrv_jax.sharding import global_batch, make_mesh, path_str
-from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
-from inrv_jax.train.step import jit_train_step, make_train_step
+from inrv_jax.train.step import build_step
 
-from helpers import blob_videos, tiny_config
+from helpers import blob_videos, tiny_settings
 
 
-def _run(mesh_cfg, devices, config, steps=2):
-    t, h, w = 4, 16, 16
-    model = make_model(config.model, 4)
-    tx = make_optimizer(config.optim, 10)
-    mesh = make_mesh(mesh_cfg, devices)
-    rules = [tuple(r) for r in config.mesh.rules]
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(0), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, (t, h, w)), sh, mesh)
+def _run(settings, devices, steps=2):
+    t, h, w = settings.video_shape
+    parts = build_step(settings, 4, devices=devices)
+    state = parts.init_state(jax.random.key(0))
     videos = blob_videos(4, t, h, w)
-    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, mesh)
+    batch = global_batch({"index": np.arange(4, dtype=np.int32), "video": videos}, parts.mesh)
     coords = jnp.asarray(make_grid(t, h, w))
     losses = []
     for _ in range(steps):
-        state, m = step(state, batch, coords, jax.random.key(1))
+        state, m = parts.step_fn(state, batch, coords, jax.random.key(1))
         losses.append(float(m["train/loss"]))
-    return state, losses, sh
+    return state, losses, parts.state_sh
 
 
 def test_sharded_step_on_4x2_mesh_equals_single_device():
     assert jax.device_count() == 8, "tests/conftest.py sets 8 simulated CPU devices"
-    config = tiny_config(**{"train.sample_frac": 0.5})
-    cfg_1 = config.mesh.copy_and_resolve_references()
-    cfg_1.data, cfg_1.model = 1, 1
-    cfg_8 = config.mesh.copy_and_resolve_references()
-    cfg_8.data, cfg_8.model = 4, 2
-    s1, l1, _ = _run(cfg_1, jax.devices()[:1], config)
-    s8, l8, sh8 = _run(cfg_8, jax.devices(), config)
+    config = tiny_settings(**{"train.sample_frac": 0.5})
+    s1, l1, _ = _run(replace(config, {"mesh.data": 1, "mesh.model": 1}), jax.devices()[:1])
+    s8, l8, sh8 = _run(replace(config, {"mesh.data": 4, "mesh.model": 2}), jax.devices())
     np.testing.assert_allclose(l8, l1, rtol=1e-5, atol=1e-6)
     for a, b in zip(jax.tree.leaves(s8.params), jax.tree.leaves(s1.params), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
@@ -52,15 +44,13 @@ def test_sharded_step_on_4x2_mesh_equals_single_device():
 
 def test_parameter_partition_specs_golden():
     """Golden file of PartitionSpecs at the official architecture: changes must be deliberate."""
-    from inrv_jax.config import base_config
     from inrv_jax.sharding import tree_shardings
 
-    c = base_config()
+    c = replace(Settings(), {"mesh.data": 4, "mesh.model": 2})
     model = make_model(c.model, 10)
     abstract = jax.eval_shape(model.init, jax.random.key(0))
-    c.mesh.data, c.mesh.model = 4, 2
     mesh = make_mesh(c.mesh, jax.devices())
-    sh = tree_shardings(abstract, mesh, [tuple(r) for r in c.mesh.rules])
+    sh = tree_shardings(abstract, mesh, c.mesh.rules)
     specs = {path_str(p): tuple(s.spec) for p, s in jax.tree_util.tree_flatten_with_path(sh)[0]}
     golden = {
         "codes/embedding": (),
@@ -80,10 +70,9 @@ def test_parameter_partition_specs_golden():
 def test_bfloat16_compute_step_trains_with_float32_master_params():
     """``model.compute_dtype=bfloat16`` (the accelerator option): bf16 matmuls, f32 params and
     Adam state; the loss tracks the f32 step's and falls."""
-    mesh_cfg = tiny_config().mesh
     devices = jax.devices()[:1]
-    s32, l32, _ = _run(mesh_cfg, devices, tiny_config(), steps=30)
-    s16, l16, _ = _run(mesh_cfg, devices, tiny_config(**{"model.compute_dtype": "bfloat16"}), 30)
+    s32, l32, _ = _run(tiny_settings(), devices, steps=30)
+    s16, l16, _ = _run(tiny_settings(**{"model.compute_dtype": "bfloat16"}), devices, 30)
     assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(s16.params))
     floats = [x for x in jax.tree.leaves(s16.opt_state) if jnp.issubdtype(x.dtype, jnp.floating)]
     assert floats and all(x.dtype == jnp.float32 for x in floats)

@@ -13,11 +13,12 @@ import pytest
 import inrv_jax.train.loop as loop
 import inrv_jax.train.run
 from inrv_jax.checkpoint import CheckpointStore, load_trained
-from inrv_jax.config import ConfigError, apply_overrides, load_config, validate
+from inrv_jax.config import ConfigError, apply_overrides, load_config, to_settings, validate
+from inrv_jax.settings import replace
 from inrv_jax.train.loop import NonFiniteLossError, train_and_evaluate
 from inrv_jax.train.workdir import WorkdirInUseError
 
-from helpers import tiny_config
+from helpers import tiny_config, tiny_settings
 
 CONFIGS = sorted((pathlib.Path(__file__).parents[2] / "configs").glob("*.py"))
 
@@ -55,7 +56,7 @@ class _StopAfter:
 
 
 def test_interrupted_run_resumes_to_the_same_losses(tmp_path, monkeypatch):
-    config = tiny_config(**{"train.sample_frac": 0.5})
+    config = tiny_settings(**{"train.sample_frac": 0.5})
     full = tmp_path / "full"
     train_and_evaluate(config, full)
     part = tmp_path / "part"
@@ -83,7 +84,7 @@ def test_injected_nan_stops_with_clear_error_and_last_good_checkpoint(tmp_path, 
 
     monkeypatch.setattr(inrv_jax.train.run, "make_loader", poisoned)
     with pytest.raises(NonFiniteLossError, match="last good checkpoint"):
-        train_and_evaluate(tiny_config(), tmp_path)
+        train_and_evaluate(tiny_settings(), tmp_path)
     assert CheckpointStore(tmp_path, create=False).steps() == [3]
     good = load_trained(tmp_path)
     assert good.step == 3
@@ -104,14 +105,14 @@ def test_second_run_on_live_workdir_is_refused(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(WorkdirInUseError, match=f"pid {holder.pid}"):
-            train_and_evaluate(tiny_config(), tmp_path)
+            train_and_evaluate(tiny_settings(), tmp_path)
     finally:
         holder.kill()
         holder.wait()
 
 
 def test_truncated_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
-    config = tiny_config()
+    config = tiny_settings()
     train_and_evaluate(config, tmp_path)
     assert CheckpointStore(tmp_path, create=False).steps() == [3, 6]
     for f in (tmp_path / "checkpoints" / "6" / "state").rglob("d/*"):
@@ -119,16 +120,15 @@ def test_truncated_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
     assert load_trained(tmp_path).step == 3
     assert "corrupt or partial" in caplog.text
     # Resuming moves the corrupt one aside (kept) and continues from step 3.
-    config.train.steps = 7
-    train_and_evaluate(config, tmp_path)
+    train_and_evaluate(replace(config, {"train.steps": 7}), tmp_path)
     assert CheckpointStore(tmp_path, create=False).steps()[-1] == 7
     assert list((tmp_path / "corrupt_checkpoints").iterdir())
 
 
 def test_resume_on_different_data_is_refused(tmp_path):
-    train_and_evaluate(tiny_config(), tmp_path)
+    train_and_evaluate(tiny_settings(), tmp_path)
     with pytest.raises(loop.DataMismatchError, match="different videos"):
-        train_and_evaluate(tiny_config(**{"data.seed": 1, "train.steps": 8}), tmp_path)
+        train_and_evaluate(tiny_settings(**{"data.seed": 1, "train.steps": 8}), tmp_path)
 
 
 def test_invalid_config_values_name_the_key():
@@ -155,7 +155,7 @@ def test_every_config_small_variant_runs_one_step(group, tmp_path):
     overrides.append("train.picture_scale=1")  # pictures at the training size, named so
     config = load_config(f"{group[0]}:small", overrides + ["mesh.data=1", "mesh.model=1"])
     config.train.progress = False
-    out = train_and_evaluate(config, tmp_path)
+    out = train_and_evaluate(to_settings(config), tmp_path)
     assert np.isfinite(out["train/loss"]) and np.isfinite(out["recon/psnr"])
     assert (tmp_path / "samples" / "reconstructions.png").exists()
 
