@@ -148,6 +148,34 @@ def _open(path: str) -> av.container.InputContainer:
         ) from exc
 
 
+def _format_notes(
+    prep: Preprocess, frame: av.VideoFrame, path: str, sink: list[DataError] | None
+) -> list[str]:
+    """The conversions `prep` makes of `frame`'s pixel format (grayscale, alpha, bit depth); a
+    format it refuses goes to `sink` (see module doc) and gives no notes."""
+    try:
+        return prep.check_format(frame.format, path)
+    except DataError as err:
+        _fail(sink, err)
+        return []
+
+
+def _check_decoded_count(path: str, count: int, stop: int | None, declared: int) -> None:
+    """Fails if no frame decoded, or fewer than the `stop` asked for while the container
+    declares more (`declared` frames; 0: unknown): the file is truncated."""
+    if count == 0:
+        raise DataError(
+            path, "truncated", "no frame could be decoded (truncated or corrupt)", "re-encode it"
+        )
+    if stop is not None and count < stop and declared > count:
+        raise DataError(
+            path,
+            "truncated",
+            f"container declares {declared} frames but only {count} decode; the file is truncated",
+            "re-download or re-encode it, or remove it from the spec",
+        )
+
+
 def decode_video(
     path: str,
     prep: Preprocess,
@@ -184,11 +212,7 @@ def decode_video(
                 if stop is not None and count >= stop:
                     break
                 if count == 0:
-                    try:
-                        found = prep.check_format(frame.format, path)
-                    except DataError as err:
-                        _fail(sink, err)
-                        found = []
+                    found = _format_notes(prep, frame, path, sink)
                     if notes is not None:
                         notes.extend(found)
                 if count >= start and (count - start) % stride == 0:
@@ -201,18 +225,7 @@ def decode_video(
                 f"decoding failed after {count} frames ({exc}); the file is truncated or corrupt",
                 "re-download or re-encode it, or remove it from the spec",
             ) from exc
-    if count == 0:
-        raise DataError(
-            path, "truncated", "no frame could be decoded (truncated or corrupt)", "re-encode it"
-        )
-    wanted = None if stop is None else stop
-    if wanted is not None and count < wanted and declared > count:
-        raise DataError(
-            path,
-            "truncated",
-            f"container declares {declared} frames but only {count} decode; the file is truncated",
-            "re-download or re-encode it, or remove it from the spec",
-        )
+    _check_decoded_count(path, count, stop, declared)
     height, width = prep.size
     frames = np.stack(out) if out else np.zeros((0, height, width, 3), np.uint8)
     return frames, count
@@ -261,11 +274,7 @@ def decode_folder(
             first_size = (frame.height, frame.width, path)  # report each change once
         if frame.format.name not in formats_seen:
             formats_seen.add(frame.format.name)
-            try:
-                found = prep.check_format(frame.format, path)
-            except DataError as err:
-                _fail(sink, err)
-                found = []
+            found = _format_notes(prep, frame, path, sink)
             if notes is not None:
                 notes.extend(n for n in found if n not in notes)
         if (i - start) % stride == 0:

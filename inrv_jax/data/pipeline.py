@@ -81,6 +81,41 @@ class Loader:
         return self._dataset[step]
 
 
+def _shard_batches(
+    source: VideoSource,
+    seed: int,
+    shard_index: int,
+    shard_count: int,
+    global_batch: int,
+    num_epochs: int | None,
+    drop_remainder: bool,
+) -> grain.MapDataset:
+    """This process's batches in the order of the module docstring: shuffled epochs of video
+    indices, cut into global batches of `global_batch`, of which this shard decodes its rows.
+    Finite (up to the last batch of `num_epochs` epochs) unless `num_epochs` is None."""
+    ds = grain.MapDataset.source(list(range(len(source)))).shuffle(seed=seed % 2**32)
+    ds = ds.repeat(num_epochs).map_with_index(lambda pos, i: (pos, i))
+    ds = ds.batch(global_batch, drop_remainder=drop_remainder)
+    ds = ds.map(_LoadShardOfBatch(source, seed, shard_index, shard_count))
+    if num_epochs is not None:
+        total = len(source) * num_epochs
+        steps = total // global_batch if drop_remainder else math.ceil(total / global_batch)
+        ds = ds[:steps]
+    return ds
+
+
+def _read_options(prefetch: int, num_threads: int | None) -> grain.ReadOptions:
+    """`prefetch` batches read ahead by `num_threads` threads (default min(4, prefetch));
+    prefetch 0 reads in the caller's thread."""
+    # The iterated elements are whole batches: each read thread builds one batch at a time.
+    if num_threads is None:
+        num_threads = min(4, prefetch)
+    return grain.ReadOptions(
+        num_threads=num_threads if prefetch > 0 else 0,
+        prefetch_buffer_size=max(prefetch, 0),
+    )
+
+
 def make_loader(
     source: VideoSource,
     batch_size: int,
@@ -125,21 +160,10 @@ def make_loader(
     if cache_dir:
         source.attach_disk_cache(cache_dir)
     global_batch = batch_size * shard_count
-    ds = grain.MapDataset.source(list(range(len(source)))).shuffle(seed=seed % 2**32)
-    ds = ds.repeat(num_epochs).map_with_index(lambda pos, i: (pos, i))
-    ds = ds.batch(global_batch, drop_remainder=drop_remainder)
-    ds = ds.map(_LoadShardOfBatch(source, seed, shard_index, shard_count))
-    if num_epochs is not None:
-        total = len(source) * num_epochs
-        steps = total // global_batch if drop_remainder else math.ceil(total / global_batch)
-        ds = ds[:steps]
-    # The iterated elements are whole batches: each read thread builds one batch at a time.
-    if num_threads is None:
-        num_threads = min(4, prefetch)
-    read_options = grain.ReadOptions(
-        num_threads=num_threads if prefetch > 0 else 0,
-        prefetch_buffer_size=max(prefetch, 0),
+    ds = _shard_batches(
+        source, seed, shard_index, shard_count, global_batch, num_epochs, drop_remainder
     )
+    read_options = _read_options(prefetch, num_threads)
     info = {
         "num_videos": len(source),
         "num_epochs": num_epochs,

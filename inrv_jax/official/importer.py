@@ -187,23 +187,8 @@ def import_official(
     step = official_step(ckpt)
     params = {"codes": {"embedding": latents}, "hypernet": convert_hypernet(sd, arch)}
     _check_params(config, len(kept), params)
-    ignored: dict[str, int] = {}
-    for key in sd:
-        if not key.startswith(("latent_codes.", "hyper_net.")):
-            prefix = next((p for p in KNOWN_PREFIXES if key.startswith(p)), None)
-            name = prefix or key.split(".")[0] + "."
-            ignored[name.rstrip(".")] = ignored.get(name.rstrip("."), 0) + 1
-            if prefix is None:
-                log.warning("ignoring unknown state-dict entry %s", key)
-    official = {
-        "checkpoint": str(path.absolute()),
-        "checkpoint_sha256": _sha256(path),
-        "conditional": arch.conditional,
-        "architecture": dataclasses.asdict(arch),
-        "official_step": step,
-        "latents": latent_report,
-        "ignored_tensors": ignored,
-    }
+    ignored = _ignored_tensors(sd)
+    official = _provenance(path, arch, step, latent_report, ignored)
     _write(workdir, config, manifest, params, latents, shape, step, official, overwrite)
     return {
         "workdir": str(pathlib.Path(workdir).absolute()),
@@ -212,6 +197,35 @@ def import_official(
         "architecture": dataclasses.asdict(arch),
         "latents": latent_report,
         "ignored": ignored,
+    }
+
+
+def _ignored_tensors(sd) -> dict[str, int]:
+    """How many state-dict entries of each prefix (``clip``, ``net.net``, ...) the import leaves
+    out; an entry of no known prefix is counted under its first name part and logged."""
+    ignored: dict[str, int] = {}
+    for key in sd:
+        if not key.startswith(("latent_codes.", "hyper_net.")):
+            prefix = next((p for p in KNOWN_PREFIXES if key.startswith(p)), None)
+            name = prefix or key.split(".")[0] + "."
+            ignored[name.rstrip(".")] = ignored.get(name.rstrip("."), 0) + 1
+            if prefix is None:
+                log.warning("ignoring unknown state-dict entry %s", key)
+    return ignored
+
+
+def _provenance(
+    path: pathlib.Path, arch: OfficialArchitecture, step: int, latent_report: dict, ignored: dict
+) -> dict:
+    """What the checkpoint's metadata records of the import (``meta["official_import"]``)."""
+    return {
+        "checkpoint": str(path.absolute()),
+        "checkpoint_sha256": _sha256(path),
+        "conditional": arch.conditional,
+        "architecture": dataclasses.asdict(arch),
+        "official_step": step,
+        "latents": latent_report,
+        "ignored_tensors": ignored,
     }
 
 

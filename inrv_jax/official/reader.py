@@ -213,9 +213,9 @@ def _head_layers(sd: Mapping, k: int) -> list[tuple[int, int]]:
     return layers
 
 
-def infer_architecture(sd: Mapping) -> OfficialArchitecture:
-    """Read the architecture from tensor shapes (see the module docstring). Only ``.shape`` of
-    the tensors is used, so meta tensors work too."""
+def _hypernet_heads(sd: Mapping) -> list[list[tuple[int, int]]]:
+    """(out, in) of every linear layer of every head, checked: a weight and a bias head per INR
+    layer, at least two layers, and all heads alike (depth, latent size, hidden width, chained)."""
     heads = []
     while HEAD.format(k=len(heads), l=0, p="weight") in sd:
         heads.append(_head_layers(sd, len(heads)))
@@ -251,8 +251,15 @@ def infer_architecture(sd: Mapping) -> OfficialArchitecture:
                     f"head {k}: layer {layer} reads {h[layer][1]} inputs but layer {layer - 1} "
                     f"gives {h[layer - 1][0]}"
                 )
+    return heads
+
+
+def _inr_layers(sd: Mapping, heads: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """(out, in) of every INR layer from the heads' output sizes (a bias head gives ``out``, the
+    weight head before it ``out * in``), checked: chained, one hidden width, a NeRF-encoded
+    (t, h, w) input, RGB output, and the unused INR template (when present) of those shapes."""
     sizes = [h[-1][0] for h in heads]
-    inr = []  # (out, in) per INR layer
+    inr = []
     for layer, (w_size, b_size) in enumerate(zip(sizes[::2], sizes[1::2], strict=True)):
         if w_size % b_size:
             raise OfficialImportError(
@@ -273,15 +280,17 @@ def infer_architecture(sd: Mapping) -> OfficialArchitecture:
         )
     if inr[-1][0] != 3:
         raise OfficialImportError(f"INR outputs {inr[-1][0]} channels; inrv_jax renders RGB (3)")
-    for layer, (out, fan_in) in enumerate(inr):  # the unused INR template, when present
+    for layer, (out, fan_in) in enumerate(inr):
         key = f"net.net.{layer}.0.weight"
         if key in sd and _shape(sd, key) != (out, fan_in):
             raise OfficialImportError(
                 f"{key} has shape {_shape(sd, key)} but the heads predict ({out}, {fan_in})"
             )
-    rows, code_dim = _shape(sd, "latent_codes.weight") if "latent_codes.weight" in sd else (0, 0)
-    conditional = any(k.startswith(("clip.", "mergeclipinstance.")) for k in sd)
-    latent_dim = latent_dims.pop()
+    return inr
+
+
+def _check_latent_size(sd: Mapping, latent_dim: int, conditional: bool, rows: int, code_dim: int):
+    """The latents the heads read come out of the merge MLP (conditional) or the code table."""
     if conditional and "mergeclipinstance.2.weight" in sd:
         merge_out = _shape(sd, "mergeclipinstance.2.weight")[0]
         if merge_out != latent_dim:
@@ -292,13 +301,25 @@ def infer_architecture(sd: Mapping) -> OfficialArchitecture:
         raise OfficialImportError(
             f"latent_codes.weight is {code_dim}-d but the heads read {latent_dim}-d latents"
         )
+
+
+def infer_architecture(sd: Mapping) -> OfficialArchitecture:
+    """Read the architecture from tensor shapes (see the module docstring). Only ``.shape`` of
+    the tensors is used, so meta tensors work too."""
+    heads = _hypernet_heads(sd)
+    inr = _inr_layers(sd, heads)
+    rows, code_dim = _shape(sd, "latent_codes.weight") if "latent_codes.weight" in sd else (0, 0)
+    conditional = any(k.startswith(("clip.", "mergeclipinstance.")) for k in sd)
+    latent_dim = heads[0][0][1]  # every head reads the same size (checked)
+    _check_latent_size(sd, latent_dim, conditional, rows, code_dim)
+    head = heads[0]  # all heads have one depth and one hidden width (checked)
     return OfficialArchitecture(
         latent_dim=latent_dim,
-        head_hidden=widths.pop() if widths else 0,
-        head_depth=depths.pop() - 1,
-        inr_hidden=hidden.pop(),
+        head_hidden=head[0][0] if len(head) > 1 else 0,
+        head_depth=len(head) - 1,
+        inr_hidden=inr[0][0],
         inr_depth=len(inr) - 1,
-        num_freqs=(enc - 3) // 6,
+        num_freqs=(inr[0][1] - 3) // 6,
         out_dim=3,
         num_heads=len(heads),
         code_rows=rows,

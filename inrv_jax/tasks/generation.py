@@ -137,22 +137,10 @@ def generation_section(
     features = I3DFeatures(resolution=resolution) if features is None else features
     real = np.clip(np.asarray(heldout_videos, np.float32), -1, 1)
     train_clips = _check_inputs(trained, real, num, k)
-    start = time.perf_counter()
-    real_frames, resampling = fit_frames(real)
-    real_feats = np.asarray(features(real_frames), np.float64)
-    log(f"generation: {len(real)} held-out clips embedded ({time.perf_counter() - start:.0f} s)")
-    base = {
-        "real_source": heldout_source or f"held-out clips of {trained.settings.data.spec}",
-        "real_paths": tuple(str(p) for p in heldout_paths or ()),
-        "num_real": len(real),
-        "clip_shape": tuple(trained.video_shape),
-        "time_resampling": resampling,
-        "resolution": getattr(features, "resolution", resolution),
-        "quantize": getattr(features, "quantize", True),
-        "feature_network": getattr(features, "name", type(features).__name__),
-        "seed": seed,
-        "k": k,
-    }
+    real_feats, resampling = _embed_heldout(real, features, log)
+    base = _shared_protocol(
+        trained, features, resolution, len(real), resampling, seed, k, heldout_paths, heldout_source
+    )
     rows, seconds, fakes, feats = {}, {}, {}, {}
     for name, row in rows_for(workdir).items():
         start = time.perf_counter()
@@ -165,6 +153,43 @@ def generation_section(
     if memorization:
         section["memorization"] = _memorization(trained, real, real_feats, fakes, feats)
     return section
+
+
+def _embed_heldout(real: np.ndarray, features, log) -> tuple[np.ndarray, str]:
+    """(features f64[N, D] of the held-out clips f32[N, T, H, W, 3], the time resampling
+    ``fit_frames`` applied to them: ``"none"`` or ``"linear"``)."""
+    start = time.perf_counter()
+    real_frames, resampling = fit_frames(real)
+    real_feats = np.asarray(features(real_frames), np.float64)
+    log(f"generation: {len(real)} held-out clips embedded ({time.perf_counter() - start:.0f} s)")
+    return real_feats, resampling
+
+
+def _shared_protocol(
+    trained,
+    features,
+    resolution: int,
+    num_real: int,
+    resampling: str,
+    seed: int,
+    k: int,
+    heldout_paths: Sequence[str] | None,
+    heldout_source: str | None,
+) -> dict:
+    """The ``Protocol`` fields every row shares: the held-out set, the clip shape, the feature
+    network and its settings, the seed and k."""
+    return {
+        "real_source": heldout_source or f"held-out clips of {trained.settings.data.spec}",
+        "real_paths": tuple(str(p) for p in heldout_paths or ()),
+        "num_real": num_real,
+        "clip_shape": tuple(trained.video_shape),
+        "time_resampling": resampling,
+        "resolution": getattr(features, "resolution", resolution),
+        "quantize": getattr(features, "quantize", True),
+        "feature_network": getattr(features, "name", type(features).__name__),
+        "seed": seed,
+        "k": k,
+    }
 
 
 def _memorization(trained, real, real_feats, fakes: dict, feats: dict) -> dict:

@@ -216,34 +216,59 @@ def fit_observations(
     init = _jit_init(spec, float(s.lr), s.part)
     clock, inrs, losses = Stopwatch(), [], []
     for begin in range(0, n, batch):
-        part_obs = obs.slice(begin, begin + batch)
-        pad = batch - len(part_obs)
-        start = starts(begin, begin + len(part_obs))
-        if pad:  # zero-weight copies of the first video: same shapes, no effect on the others
-            part_obs = pad_observations(part_obs, pad)
-            start = jax.tree.map(lambda a, p=pad: jnp.concatenate([a, jnp.repeat(a[:1], p, 0)]),
-                                 start)  # fmt: skip
-        with clock:
-            inr, done, mse = start, 0, []
-            opt_state = init(inr)
-            while done < s.steps:
-                k = min(chunk, int(s.steps) - done)
-                fn = _jit_chunk(spec, k, float(s.lr), s.part, float(s.anchor), obs.shared,
-                                s.pixels_per_step, mesh)  # fmt: skip
-                inr, opt_state, m = fn(inr, opt_state, start, part_obs.coords, part_obs.targets,
-                                       part_obs.weights, key, jnp.int32(done))  # fmt: skip
-                mse.append(np.asarray(m))  # waits for the chunk: the clock is honest
-                done += k
-                now = clock.elapsed()
-                while pending and now >= pending[0]:
-                    pending.pop(0)
-                    taken.append((now, done, jax.tree.map(lambda a, k=batch - pad: np.asarray(a)[:k],
-                                                          inr)))  # fmt: skip
-                if s.seconds is not None and now >= s.seconds:
-                    break
-            inr = jax.tree.map(np.asarray, inr)
+        part_obs, start, pad = _padded_batch(obs, starts, begin, batch)
+        inr, mse = _fit_batch(spec, s, part_obs, start, init, key, chunk, mesh, clock, pending,
+                              taken, batch - pad)  # fmt: skip
         inrs.append(jax.tree.map(lambda a, k=batch - pad: a[:k], inr))
-        losses.append(np.concatenate(mse)[:, : batch - pad])
+        losses.append(mse[:, : batch - pad])
     inr = jax.tree.map(lambda *xs: np.concatenate(xs), *inrs)
     return FitResult(inr, np.concatenate(losses, axis=1), clock.seconds, clock.compile_seconds,
                      taken)  # fmt: skip
+
+
+def _padded_batch(
+    obs: Observations, starts, begin: int, batch: int
+) -> tuple[Observations, object, int]:
+    """Videos begin..begin+batch-1 (fewer at the end) as (observations, starting INR trees,
+    pad): the last batch is padded to ``batch`` with ``pad`` copies of its first video."""
+    part_obs = obs.slice(begin, begin + batch)
+    pad = batch - len(part_obs)
+    start = starts(begin, begin + len(part_obs))
+    if pad:  # zero-weight copies of the first video: same shapes, no effect on the others
+        part_obs = pad_observations(part_obs, pad)
+        start = jax.tree.map(lambda a, p=pad: jnp.concatenate([a, jnp.repeat(a[:1], p, 0)]),
+                             start)  # fmt: skip
+    return part_obs, start, pad
+
+
+def _fit_batch(spec, s: FitSettings, obs: Observations, start, init, key, chunk: int, mesh,
+               clock: Stopwatch, pending: list, taken: list, keep: int):  # fmt: skip
+    """Up to ``s.steps`` Adam steps (state from ``init``) of one batch of B INRs from ``start``
+    (trees with a leading B), ``chunk`` steps per compiled call, timed by ``clock`` (stopping
+    at ``s.seconds`` of it).
+
+    Every snapshot time in ``pending`` (sorted) that a chunk end reaches is moved to ``taken``
+    as (seconds, steps, INRs of the first ``keep`` videos).
+
+    Returns:
+      (INR trees as numpy with a leading B, observed-pixel MSE f32[S, B] before each step).
+    """
+    with clock:
+        inr, done, mse = start, 0, []
+        opt_state = init(inr)
+        while done < s.steps:
+            k = min(chunk, int(s.steps) - done)
+            fn = _jit_chunk(spec, k, float(s.lr), s.part, float(s.anchor), obs.shared,
+                            s.pixels_per_step, mesh)  # fmt: skip
+            inr, opt_state, m = fn(inr, opt_state, start, obs.coords, obs.targets, obs.weights,
+                                   key, jnp.int32(done))  # fmt: skip
+            mse.append(np.asarray(m))  # waits for the chunk: the clock is honest
+            done += k
+            now = clock.elapsed()
+            while pending and now >= pending[0]:
+                pending.pop(0)
+                taken.append((now, done, jax.tree.map(lambda a: np.asarray(a)[:keep], inr)))
+            if s.seconds is not None and now >= s.seconds:
+                break
+        inr = jax.tree.map(np.asarray, inr)
+    return inr, np.concatenate(mse)

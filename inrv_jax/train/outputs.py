@@ -72,19 +72,32 @@ def write_samples(
     written["reconstructions"] = write_animation(out / f"reconstructions{name}", grid, fps)
 
     if num_samples > 0:  # train.num_samples=0: no novel videos
-        key = jax.random.key(seed)
-        mode = "random-interpolated" if len(latents) >= 2 else "random"
-        z = sample_latents(key, latents, num_samples, mode)
-        novel = np.asarray(model.render_videos(params, z, shape, chunk))
+        novel = _render_novel(model, params, latents, shape, chunk, num_samples, seed)
         for i, video in enumerate(novel):
             written["samples"] += _save_all(out / f"sample_{i:02d}{name}", video, fps)
 
     if len(latents) >= 2:
-        rows = []
-        num_pairs = min(3, len(latents) // 2)
-        for p in range(num_pairs):
-            path = interpolation_path(latents[2 * p], latents[2 * p + 1], 6, "slerp")
-            rows.append(to_uint8(np.asarray(model.render_videos(params, path, shape, chunk))))
-        grid = tile_grid(np.stack(rows))  # rows = pairs, columns = interpolation steps
+        grid = _render_interpolation_grid(model, params, latents, shape, chunk)
         written["interpolation"] = write_animation(out / f"interpolation{name}", grid, fps)
     return written
+
+
+def _render_novel(model, params, latents, shape, chunk: int, num: int, seed: int) -> np.ndarray:
+    """``num`` novel videos f32[num, *shape, 3] of latents sampled from ``latents`` f32[N, D]:
+    on slerps between random pairs when N >= 2, else from their per-dimension Gaussian."""
+    key = jax.random.key(seed)
+    mode = "random-interpolated" if len(latents) >= 2 else "random"
+    z = sample_latents(key, latents, num, mode)
+    return np.asarray(model.render_videos(params, z, shape, chunk))
+
+
+def _render_interpolation_grid(model, params, latents, shape, chunk: int) -> np.ndarray:
+    """Slerp paths of 6 steps between up to P = 3 pairs of ``latents`` f32[N >= 2, D] (0-1,
+    2-3, 4-5), rendered at ``shape`` (T, H', W') and tiled (``tile_grid``) into one video
+    u8[T, ~P*H', ~6*W', 3]: a row per pair, a column per step."""
+    rows = []
+    num_pairs = min(3, len(latents) // 2)
+    for p in range(num_pairs):
+        path = interpolation_path(latents[2 * p], latents[2 * p + 1], 6, "slerp")
+        rows.append(to_uint8(np.asarray(model.render_videos(params, path, shape, chunk))))
+    return tile_grid(np.stack(rows))  # rows = pairs, columns = interpolation steps
