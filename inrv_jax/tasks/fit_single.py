@@ -7,8 +7,6 @@ prints and writes PSNR against steps (``--out DIR``: psnr.json, recon.mp4/gif/np
 from __future__ import annotations
 
 import functools
-import json
-import pathlib
 import time
 
 import jax
@@ -17,13 +15,8 @@ import numpy as np
 import optax
 
 from inrv_jax.coords import make_grid, num_sampled, sample_indices
-from inrv_jax.data import open_source
-from inrv_jax.data.parsing import parse_ints
-from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec, chunked_inr_grad, coords_per_chunk, inr_init, render_chunked
 from inrv_jax.losses import mse_to_psnr
-from inrv_jax.pixels import to_unit_range
-from inrv_jax.video_io import save_video
 
 
 def fit_videos(
@@ -153,32 +146,3 @@ def render_fits(params, shape, spec: INRSpec | None = None, chunk: int = 1 << 16
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _render(params, coords, spec, chunk):
     return render_chunked(params, coords, spec, chunk)
-
-
-def run(args) -> int:
-    size = parse_ints(args.size, 2, "--size")
-    source = open_source(args.video, frames=args.frames, size=size)
-    if not 0 <= args.index < len(source):
-        raise InputError(f"--index {args.index}: {args.video} has {len(source)} videos")
-    video = to_unit_range(source.load(args.index))
-    spec = INRSpec(kind=args.kind, hidden=args.hidden, depth=args.depth)
-    params, curve = fit_single(
-        video,
-        spec,
-        steps=args.steps,
-        lr=args.lr,
-        sample_frac=args.sample_frac,
-        eval_every=args.eval_every,
-        log=print,
-    )
-    if args.out:
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "psnr.json").write_text(json.dumps(curve, indent=1))
-        batched = jax.tree.map(lambda a: a[None], params)
-        recon = render_fits(batched, video.shape[:3], spec)[0]
-        for suffix in (".npy", ".mp4", ".gif"):
-            save_video(out / f"recon{suffix}", recon)
-        print(f"wrote {out}/psnr.json and recon.(npy|mp4|gif)")
-    print(f"final PSNR {curve[-1]['psnr']:.2f} dB after {curve[-1]['step']} steps")
-    return 0

@@ -223,22 +223,3 @@ def train_workdir(workdir, settings: Settings, step: int | None = None, log=prin
     encoder = train_encoder(trained, settings, previous, log=log)
     save_encoder(workdir, encoder)
     return encoder
-
-
-def run(args) -> int:
-    settings = Settings(
-        steps=args.steps,
-        batch=args.batch,
-        lr=args.lr,
-        pixels=args.pixels,
-        consistency=args.consistency,
-        seed=args.seed,
-    )
-    enc = train_workdir(args.workdir, settings, args.step)
-    m = enc.meta
-    print(
-        f"trained the encoder to step {m['steps']} in {m['seconds']:.1f} s; fixed-batch loss "
-        f"{m['eval_before']['loss']:.4g} -> {m['eval_after']['loss']:.4g} (render MSE "
-        f"{m['eval_after']['render']:.4g}); wrote {args.workdir}/encoder"
-    )
-    return 0
