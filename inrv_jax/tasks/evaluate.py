@@ -124,53 +124,67 @@ def evaluate(
         else {"name": "fvd", "value": None, "note": "skipped (--fvd-samples 0)"}
     )
     report["tasks"] = {}
+    inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
+                 "pixels_per_step": pixels_per_step}  # fmt: skip
     if heldout is not None:
-        videos, paths = heldout
-        report["heldout"] = {"num_videos": len(videos), "paths": paths}
-        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
-                     "pixels_per_step": pixels_per_step}  # fmt: skip
         context = baseline_context(trained, tasks, seed) if baselines else None
-        if choose_num > 0:  # by the margin over the baselines when there are baselines
-            val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
-                                            split="validation", after=heldout_num)  # fmt: skip
-            log(f"choosing each task's method on {len(val)} validation clips")
-            choice = choose(trained, val, tasks, candidates, pixels_per_step=pixels_per_step,
-                            seed=seed, encoder=encoder, context=context, log=log)  # fmt: skip
-            report["choice"] = {**choice, "paths": val_paths}
-            recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
-        amortized = tuple(encoder_steps) if encoder is not None else ()
-        report["tasks"] = {
-            task: task_section(
-                trained,
-                videos,
-                task,
-                lp,
-                log,
-                context,
-                amortized,
-                recipe=(recipes or {}).get(task),
-                **inversion,
-            )  # fmt: skip
-            for task in tasks
-        }
-        report["generation"] = heldout_generation(
-            trained, videos, paths, fvd_samples, seed, log, workdir=workdir
-        )
-    report["settings"] = {
-        "steps": steps,
-        "lr": lr,
-        "init": init,
+        sections, recipes = _heldout_sections(
+            trained, heldout, tasks, lp, inversion, context, recipes, choose_num, heldout_spec,
+            heldout_num, candidates, encoder_steps, fvd_samples, workdir, log,
+        )  # fmt: skip
+        report.update(sections)  # "tasks" keeps its place
+    report["settings"] = _settings(
+        inversion, heldout_num, heldout_spec, fvd_samples, recipes, baselines, encoder_steps
+    )
+    return report
+
+
+def _heldout_sections(trained, heldout, tasks, lp, inversion: dict, context, recipes, choose_num,
+                      heldout_spec, heldout_num, candidates, encoder_steps, fvd_samples, workdir,
+                      log):  # fmt: skip
+    """The held-out sections of ``evaluate``'s report ({"heldout", ["choice",] "tasks",
+    "generation"}) and the recipes the tasks ran with (those chosen when ``choose_num`` > 0)."""
+    videos, paths = heldout
+    seed, encoder = inversion["seed"], inversion["encoder"]
+    out: dict = {"heldout": {"num_videos": len(videos), "paths": paths}}
+    if choose_num > 0:  # by the margin over the baselines when there are baselines
+        val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
+                                        split="validation", after=heldout_num)  # fmt: skip
+        log(f"choosing each task's method on {len(val)} validation clips")
+        choice = choose(trained, val, tasks, candidates,
+                        pixels_per_step=inversion["pixels_per_step"], seed=seed, encoder=encoder,
+                        context=context, log=log)  # fmt: skip
+        out["choice"] = {**choice, "paths": val_paths}
+        recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
+    amortized = tuple(encoder_steps) if encoder is not None else ()
+    out["tasks"] = {
+        task: task_section(trained, videos, task, lp, log, context, amortized,
+                           recipe=(recipes or {}).get(task), **inversion)
+        for task in tasks
+    }  # fmt: skip
+    out["generation"] = heldout_generation(
+        trained, videos, paths, fvd_samples, seed, log, workdir=workdir
+    )
+    return out, recipes
+
+
+def _settings(inversion: dict, heldout_num, heldout_spec, fvd_samples, recipes, baselines,
+              encoder_steps) -> dict:  # fmt: skip
+    """The report's record of the settings ``evaluate`` ran with."""
+    return {
+        "steps": inversion["steps"],
+        "lr": inversion["lr"],
+        "init": inversion["init"],
         "heldout_num": heldout_num,
         "heldout_spec": heldout_spec,
         "fvd_samples": fvd_samples,
-        "seed": seed,
-        "pixels_per_step": pixels_per_step,
+        "seed": inversion["seed"],
+        "pixels_per_step": inversion["pixels_per_step"],
         "recipes": {t: r.kwargs() for t, r in (recipes or {}).items()},
         "baselines": baselines,
-        "encoder_steps": list(encoder_steps) if encoder is not None else None,
+        "encoder_steps": list(encoder_steps) if inversion["encoder"] is not None else None,
         "devices": len(jax.devices()),
     }
-    return report
 
 
 def heldout_generation(

@@ -71,16 +71,23 @@ def fit_videos(
         # Waiting for the step is what makes the clock honest (dispatch is asynchronous).
         last = i + 1 == steps or (seconds is not None and _elapsed(dist, start) >= seconds)
         if eval_every and ((i + 1) % eval_every == 0 or last):
-            pred = _render(params, coords, spec, chunk)
-            psnr = float(mse_to_psnr(jnp.mean(jnp.square(pred - targets))))
-            curve.append({"step": i + 1, "psnr": psnr, "seconds": time.perf_counter() - start})
-            if log:
-                log(f"step {i + 1:6d}  psnr {psnr:6.2f} dB")
+            curve.append(_curve_point(params, coords, targets, spec, chunk, i + 1, start, log))
         if last:
             break
     if not eval_every:
         curve.append({"step": i + 1, "psnr": None, "seconds": _elapsed(dist, start)})
     return params, curve
+
+
+def _curve_point(params, coords, targets, spec, chunk, step: int, start: float, log) -> dict:
+    """{"step", "psnr", "seconds"} after ``step`` steps: the full-grid PSNR of the mean MSE over
+    the videos, and the seconds since ``start``; ``log``ged when given."""
+    pred = _render(params, coords, spec, chunk)
+    psnr = float(mse_to_psnr(jnp.mean(jnp.square(pred - targets))))
+    point = {"step": step, "psnr": psnr, "seconds": time.perf_counter() - start}
+    if log:
+        log(f"step {step:6d}  psnr {psnr:6.2f} dB")
+    return point
 
 
 def fresh_inrs(spec: INRSpec, num: int, seed: int = 0):

@@ -138,30 +138,11 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     latents = np.asarray(trained.latents, np.float32)
     videos = training_videos(trained) if videos is None else np.asarray(videos, np.float32)
     shape = tuple(videos.shape[1:4])
-    dim = latents.shape[1]
     bank, _ = mask_bank(shape)
-    if previous is not None:
-        module, cfg = previous.module, previous.meta["config"]
-        mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
-        done = int(previous.meta["steps"])
-    else:
-        cfg = (config or default_config()).to_dict()
-        module = make_encoder(config or default_config(), dim)
-        mean, std = latents.mean(0), np.maximum(latents.std(0), 1e-6)
-        done = 0
+    module, cfg, mean, std, done = _encoder_start(previous, config, latents)
     mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
     tx, step = _make_step(module, trained.model, settings)
-    if previous is not None:
-        params = previous.arrays["params"]
-        opt_state = flax.serialization.from_state_dict(
-            tx.init(params), previous.arrays["opt_state"]
-        )
-    else:
-        t, h, w = shape
-        params = module.init(
-            jax.random.key(settings.seed), jnp.zeros((1, t, h, w, 3)), jnp.ones((1, t, h, w))
-        )["params"]
-        opt_state = tx.init(params)
+    params, opt_state = _initial_state(module, tx, previous, shape, settings.seed)
     grid = jnp.asarray(make_grid(*shape))
     data = (jnp.asarray(videos), jnp.asarray(latents), jnp.asarray(bank), grid, mean, std)
     n_eval = min(EVAL_CLIPS, len(videos))
@@ -169,26 +150,16 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
                  mean, std)  # fmt: skip
     evaluate = _eval_fn(module, trained.model, settings.consistency)
     before = _losses(evaluate(params, trained.params, *eval_args))
-    key = jax.random.key(settings.seed)
     records = list(previous.meta["records"]) if previous is not None else []
-    start, window = time.perf_counter(), []
-    for i in range(done, done + settings.steps):
-        params, opt_state, values = step(
-            params, opt_state, trained.params, data, jax.random.fold_in(key, i)
-        )
-        window.append(values)
-        if (i + 1) % settings.log_every == 0 or i + 1 == done + settings.steps:
-            rec = {"step": i + 1, **_losses(np.mean(np.stack(window), 0))}
-            records.append(rec)
-            window = []
-            if log:
-                log(f"step {rec['step']:6d}  loss {rec['loss']:.4g}  render {rec['render']:.4g}"
-                    f"  consistency {rec['consistency']:.4g}")  # fmt: skip
+    start = time.perf_counter()
+    params, opt_state = _train_steps(
+        step, params, opt_state, trained.params, data, settings, done, records, log
+    )
     seconds = time.perf_counter() - start
     after = _losses(evaluate(params, trained.params, *eval_args))
     meta = {
         "config": cfg,
-        "latent_dim": dim,
+        "latent_dim": latents.shape[1],
         "video_shape": list(shape),
         "model_step": int(trained.step),
         "steps": done + settings.steps,
@@ -206,6 +177,54 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
         "latent_std": std,
     }
     return Encoder(module, arrays, meta)
+
+
+def _encoder_start(previous: Encoder | None, config, latents: np.ndarray):
+    """(module, config dict, latent mean f32[D], std f32[D], steps done) of the encoder to
+    train: ``previous``'s own, else a new one of ``config`` (default ``default_config()``)
+    normalising by the latents' statistics."""
+    if previous is not None:
+        mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
+        return previous.module, previous.meta["config"], mean, std, int(previous.meta["steps"])
+    cfg = (config or default_config()).to_dict()
+    module = make_encoder(config or default_config(), latents.shape[1])
+    return module, cfg, latents.mean(0), np.maximum(latents.std(0), 1e-6), 0
+
+
+def _initial_state(module, tx, previous: Encoder | None, shape, seed: int):
+    """(params, opt_state): ``previous``'s, else freshly initialised for (T, H, W) ``shape``."""
+    if previous is not None:
+        params = previous.arrays["params"]
+        opt_state = flax.serialization.from_state_dict(
+            tx.init(params), previous.arrays["opt_state"]
+        )
+        return params, opt_state
+    t, h, w = shape
+    params = module.init(jax.random.key(seed), jnp.zeros((1, t, h, w, 3)), jnp.ones((1, t, h, w)))[
+        "params"
+    ]
+    return params, tx.init(params)
+
+
+def _train_steps(step, params, opt_state, hyper_params, data, settings: Settings, done: int,
+                 records: list, log):  # fmt: skip
+    """``settings.steps`` steps after the ``done`` ones; appends a train-loss record to
+    ``records`` every ``settings.log_every`` steps and at the end. Returns (params, opt_state)."""
+    key = jax.random.key(settings.seed)
+    window = []
+    for i in range(done, done + settings.steps):
+        params, opt_state, values = step(
+            params, opt_state, hyper_params, data, jax.random.fold_in(key, i)
+        )
+        window.append(values)
+        if (i + 1) % settings.log_every == 0 or i + 1 == done + settings.steps:
+            rec = {"step": i + 1, **_losses(np.mean(np.stack(window), 0))}
+            records.append(rec)
+            window = []
+            if log:
+                log(f"step {rec['step']:6d}  loss {rec['loss']:.4g}  render {rec['render']:.4g}"
+                    f"  consistency {rec['consistency']:.4g}")  # fmt: skip
+    return params, opt_state
 
 
 def train_workdir(workdir, settings: Settings, step: int | None = None, log=print) -> Encoder:
