@@ -1,10 +1,10 @@
 """The `inrv` command.
 
-Each subcommand is a `Command`: a module that defines its command line (`add_arguments(parser)`,
-and `MEMORY_KNOBS`, the settings that lower its memory, quoted when it runs out of memory) and
-a module whose `run(args) -> int` runs it. The first imports no jax, so `inrv --help` and
-`inrv COMMAND --help` answer at once; the second is imported only to run the command, so a
-missing optional extra only breaks the subcommand that needs it.
+Each subcommand is a `Command`: a module of `inrv_jax.commands` that defines its command line
+(`add_arguments(parser)`, and `MEMORY_KNOBS`, the settings that lower its memory, quoted when it
+runs out of memory) and `run(args) -> int`, which runs it. The module imports no jax at the top,
+so `inrv --help` and `inrv COMMAND --help` answer at once; `run` imports the library only to run
+the command, so a missing optional extra only breaks the subcommand that needs it.
 
 Errors: a user error (`inrv_jax.errors.UserError`, a full disk, out of memory, an unwritable
 output) prints one line `inrv COMMAND: error: MESSAGE` and exits 2; anything else is a bug and
@@ -28,64 +28,37 @@ DEBUG_ENV = "INRV_DEBUG"
 
 
 class Command(NamedTuple):
-    arguments: str  # module with add_arguments(parser) [and MEMORY_KNOBS]; imports no jax
-    runs: str  # module with run(args) -> int, imported only to run the command
+    module: str  # inrv_jax.commands.X: add_arguments(parser) [MEMORY_KNOBS] and run(args) -> int
     help: str  # one line
 
 
 COMMANDS: dict[str, Command] = {
     "train": Command(
-        "inrv_jax.train.cli",
-        "inrv_jax.train.cli",
-        "train INR-V on a dataset (config file + overrides)",
+        "inrv_jax.commands.train", "train INR-V on a dataset (config file + overrides)"
     ),
-    "data": Command(
-        "inrv_jax.data.cli", "inrv_jax.data.cli", "inspect and validate video data sources"
-    ),
+    "data": Command("inrv_jax.commands.data", "inspect and validate video data sources"),
     "fit-single": Command(
-        "inrv_jax.tasks.cli.fit_single",
-        "inrv_jax.tasks.fit_single",
-        "fit one INR directly to one video (baseline)",
+        "inrv_jax.commands.fit_single", "fit one INR directly to one video (baseline)"
     ),
     "render": Command(
-        "inrv_jax.tasks.cli.render",
-        "inrv_jax.tasks.render",
-        "render a training video or a latent to npy/mp4/gif/png",
+        "inrv_jax.commands.render", "render a training video or a latent to npy/mp4/gif/png"
     ),
-    "generate": Command(
-        "inrv_jax.tasks.cli.generate",
-        "inrv_jax.tasks.generate",
-        "sample novel videos from the latent space",
-    ),
+    "generate": Command("inrv_jax.commands.generate", "sample novel videos from the latent space"),
     "fit-prior": Command(
-        "inrv_jax.tasks.cli.fit_prior",
-        "inrv_jax.tasks.fit_prior",
-        "fit a prior (gaussian, gmm, flow) over the learned latents",
+        "inrv_jax.commands.fit_prior", "fit a prior (gaussian, gmm, flow) over the learned latents"
     ),
     "interpolate": Command(
-        "inrv_jax.tasks.cli.interpolate",
-        "inrv_jax.tasks.interpolate",
-        "interpolate between two videos in latent space",
+        "inrv_jax.commands.interpolate", "interpolate between two videos in latent space"
     ),
-    "invert": Command(
-        "inrv_jax.tasks.cli.invert",
-        "inrv_jax.tasks.invert",
-        "invert (masked) videos into the latent space",
-    ),
+    "invert": Command("inrv_jax.commands.invert", "invert (masked) videos into the latent space"),
     "train-encoder": Command(
-        "inrv_jax.tasks.cli.train_encoder",
-        "inrv_jax.tasks.train_encoder",
-        "train an encoder: videos to latents in one pass",
+        "inrv_jax.commands.train_encoder", "train an encoder: videos to latents in one pass"
     ),
     "evaluate": Command(
-        "inrv_jax.tasks.cli.evaluate",
-        "inrv_jax.tasks.evaluate",
-        "standard evaluation suite of a trained model",
+        "inrv_jax.commands.evaluate", "standard evaluation suite of a trained model"
     ),
     "import-official": Command(
-        "inrv_jax.official.importer",
-        "inrv_jax.official.importer",
-        "import an official INR-V PyTorch checkpoint",
+        "inrv_jax.commands.import_official", "import an official INR-V PyTorch checkpoint"
     ),
 }
 
@@ -104,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_parser(name: str) -> argparse.ArgumentParser:
-    """The parser of `inrv NAME ...` (imports the command's arguments module only)."""
+    """The parser of `inrv NAME ...` (imports the command's module, which imports no jax)."""
     parser = argparse.ArgumentParser(prog=f"inrv {name}", description=COMMANDS[name].help)
-    importlib.import_module(COMMANDS[name].arguments).add_arguments(parser)
+    importlib.import_module(COMMANDS[name].module).add_arguments(parser)
     return parser
 
 
@@ -124,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name = argv[0]
     parser = command_parser(name)
-    knobs = getattr(sys.modules[COMMANDS[name].arguments], "MEMORY_KNOBS", ())
+    knobs = getattr(sys.modules[COMMANDS[name].module], "MEMORY_KNOBS", ())
     try:
         return _run(name, parser, argv[1:])
     except Exception as err:
@@ -144,7 +117,7 @@ def _run(name: str, parser: argparse.ArgumentParser, argv: list[str]) -> int:
         args.overrides = rest
     else:
         args = parser.parse_args(argv)
-    return int(importlib.import_module(COMMANDS[name].runs).run(args) or 0)
+    return int(importlib.import_module(COMMANDS[name].module).run(args) or 0)
 
 
 if __name__ == "__main__":

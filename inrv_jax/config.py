@@ -36,10 +36,10 @@ def base_config() -> ml_collections.ConfigDict:
 
     The defaults, choices and descriptions of every key live in ``inrv_jax.settings`` (the
     schema); this is that schema's default as a ConfigDict that config files change."""
-    return _as_config_dict(Settings())
+    return to_config_dict(Settings())
 
 
-def _as_config_dict(value) -> ml_collections.ConfigDict:
+def to_config_dict(value) -> ml_collections.ConfigDict:
     """A settings value as a ConfigDict; ``None`` leaves become typed references, so an
     override (``--config.data.num_videos=8``) is parsed with the key's type."""
     out = ml_collections.ConfigDict()
@@ -47,7 +47,7 @@ def _as_config_dict(value) -> ml_collections.ConfigDict:
     for f in dataclasses.fields(value):
         item = getattr(value, f.name)
         if dataclasses.is_dataclass(item):
-            out[f.name] = _as_config_dict(item)
+            out[f.name] = to_config_dict(item)
         elif isinstance(item, Mapping):
             out[f.name] = ml_collections.ConfigDict(dict(item))
         elif item is None:

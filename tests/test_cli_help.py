@@ -1,6 +1,6 @@
 """`inrv --help` and `inrv COMMAND --help` import no jax (nor flax, optax, orbax, tensorflow,
-torch): each command's arguments live in a light module, its run in the module it imports only
-to run."""
+torch): each command is a light module of `inrv_jax.commands`, whose `run` imports the library
+only to run."""
 
 import importlib
 import os
@@ -26,6 +26,30 @@ else:
 heavy = [m for m in {heavy!r} if m in sys.modules]
 assert not heavy, heavy
 """
+IMPORT = """
+import importlib, sys
+importlib.import_module({module!r})
+heavy = [m for m in {heavy!r} if m in sys.modules]
+assert not heavy, heavy
+"""
+COMMAND_MODULES = sorted(
+    f"inrv_jax.commands.{path.stem}" for path in (ROOT / "inrv_jax" / "commands").glob("*.py")
+    if path.stem != "__init__"
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("module", COMMAND_MODULES)
+def test_command_modules_import_no_jax(module):
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT.format(module=module, heavy=HEAVY)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_command_module_is_a_command():
+    named = {command.module for command in COMMANDS.values()}
+    assert named == set(COMMAND_MODULES) - {"inrv_jax.commands.arguments"}  # shared flags
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -50,8 +74,8 @@ def test_help_lists_every_command(capsys):
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_its_arguments_and_its_run(name):
-    assert callable(importlib.import_module(COMMANDS[name].arguments).add_arguments)
-    assert callable(importlib.import_module(COMMANDS[name].runs).run)
+    assert callable(importlib.import_module(COMMANDS[name].module).add_arguments)
+    assert callable(importlib.import_module(COMMANDS[name].module).run)
 
 
 def _choices(command: str, option: str):
@@ -61,8 +85,8 @@ def _choices(command: str, option: str):
 
 def test_choices_spelled_for_the_command_lines_are_the_libraries_own():
     from inrv_jax import inr, latent_space, masks
+    from inrv_jax.commands import arguments
     from inrv_jax.tasks import inversion
-    from inrv_jax.tasks.cli import arguments
 
     assert arguments.GENERATION_MODES == latent_space.GENERATION_MODES  # --mode's official modes
     assert tuple(_choices("interpolate", "--method").choices) == tuple(

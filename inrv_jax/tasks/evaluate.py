@@ -32,23 +32,18 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import pathlib
 import time
 
 import jax
 import numpy as np
 
-from inrv_jax.checkpoint import load_trained
-from inrv_jax.encoder import has_encoder, load_encoder
-from inrv_jax.errors import InputError
 from inrv_jax.masks import HELDOUT_TASKS, TASKS, get_task
 from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.metrics.precision_recall import DEFAULT_K
 from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
-from inrv_jax.tasks.choose import Recipe, choose, load_recipes, save_recipes
+from inrv_jax.tasks.choose import Recipe, choose
 from inrv_jax.tasks.generate import generate
 from inrv_jax.tasks.generation import (
     generation_section,
@@ -58,7 +53,7 @@ from inrv_jax.tasks.generation import (
 )
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.render import render_latents
-from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
+from inrv_jax.tasks.scoring import compared_metric, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
 
 FVD_FRAMES = 16
@@ -129,53 +124,67 @@ def evaluate(
         else {"name": "fvd", "value": None, "note": "skipped (--fvd-samples 0)"}
     )
     report["tasks"] = {}
+    inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
+                 "pixels_per_step": pixels_per_step}  # fmt: skip
     if heldout is not None:
-        videos, paths = heldout
-        report["heldout"] = {"num_videos": len(videos), "paths": paths}
-        inversion = {"steps": steps, "lr": lr, "init": init, "seed": seed, "encoder": encoder,
-                     "pixels_per_step": pixels_per_step}  # fmt: skip
         context = baseline_context(trained, tasks, seed) if baselines else None
-        if choose_num > 0:  # by the margin over the baselines when there are baselines
-            val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
-                                            split="validation", after=heldout_num)  # fmt: skip
-            log(f"choosing each task's method on {len(val)} validation clips")
-            choice = choose(trained, val, tasks, candidates, pixels_per_step=pixels_per_step,
-                            seed=seed, encoder=encoder, context=context, log=log)  # fmt: skip
-            report["choice"] = {**choice, "paths": val_paths}
-            recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
-        amortized = tuple(encoder_steps) if encoder is not None else ()
-        report["tasks"] = {
-            task: task_section(
-                trained,
-                videos,
-                task,
-                lp,
-                log,
-                context,
-                amortized,
-                recipe=(recipes or {}).get(task),
-                **inversion,
-            )  # fmt: skip
-            for task in tasks
-        }
-        report["generation"] = heldout_generation(
-            trained, videos, paths, fvd_samples, seed, log, workdir=workdir
-        )
-    report["settings"] = {
-        "steps": steps,
-        "lr": lr,
-        "init": init,
+        sections, recipes = _heldout_sections(
+            trained, heldout, tasks, lp, inversion, context, recipes, choose_num, heldout_spec,
+            heldout_num, candidates, encoder_steps, fvd_samples, workdir, log,
+        )  # fmt: skip
+        report.update(sections)  # "tasks" keeps its place
+    report["settings"] = _settings(
+        inversion, heldout_num, heldout_spec, fvd_samples, recipes, baselines, encoder_steps
+    )
+    return report
+
+
+def _heldout_sections(trained, heldout, tasks, lp, inversion: dict, context, recipes, choose_num,
+                      heldout_spec, heldout_num, candidates, encoder_steps, fvd_samples, workdir,
+                      log):  # fmt: skip
+    """The held-out sections of ``evaluate``'s report ({"heldout", ["choice",] "tasks",
+    "generation"}) and the recipes the tasks ran with (those chosen when ``choose_num`` > 0)."""
+    videos, paths = heldout
+    seed, encoder = inversion["seed"], inversion["encoder"]
+    out: dict = {"heldout": {"num_videos": len(videos), "paths": paths}}
+    if choose_num > 0:  # by the margin over the baselines when there are baselines
+        val, val_paths = heldout_videos(trained, choose_num, heldout_spec,
+                                        split="validation", after=heldout_num)  # fmt: skip
+        log(f"choosing each task's method on {len(val)} validation clips")
+        choice = choose(trained, val, tasks, candidates,
+                        pixels_per_step=inversion["pixels_per_step"], seed=seed, encoder=encoder,
+                        context=context, log=log)  # fmt: skip
+        out["choice"] = {**choice, "paths": val_paths}
+        recipes = {task: r["chosen"] for task, r in choice["tasks"].items()}
+    amortized = tuple(encoder_steps) if encoder is not None else ()
+    out["tasks"] = {
+        task: task_section(trained, videos, task, lp, log, context, amortized,
+                           recipe=(recipes or {}).get(task), **inversion)
+        for task in tasks
+    }  # fmt: skip
+    out["generation"] = heldout_generation(
+        trained, videos, paths, fvd_samples, seed, log, workdir=workdir
+    )
+    return out, recipes
+
+
+def _settings(inversion: dict, heldout_num, heldout_spec, fvd_samples, recipes, baselines,
+              encoder_steps) -> dict:  # fmt: skip
+    """The report's record of the settings ``evaluate`` ran with."""
+    return {
+        "steps": inversion["steps"],
+        "lr": inversion["lr"],
+        "init": inversion["init"],
         "heldout_num": heldout_num,
         "heldout_spec": heldout_spec,
         "fvd_samples": fvd_samples,
-        "seed": seed,
-        "pixels_per_step": pixels_per_step,
+        "seed": inversion["seed"],
+        "pixels_per_step": inversion["pixels_per_step"],
         "recipes": {t: r.kwargs() for t, r in (recipes or {}).items()},
         "baselines": baselines,
-        "encoder_steps": list(encoder_steps) if encoder is not None else None,
+        "encoder_steps": list(encoder_steps) if inversion["encoder"] is not None else None,
         "devices": len(jax.devices()),
     }
-    return report
 
 
 def heldout_generation(
@@ -354,64 +363,3 @@ def _task_rows(task: str, res: dict, num_videos: int) -> list[str]:
         title = BASELINES[bname].title if bname in BASELINES else bname
         rows.append(_row(f"↳ {title}", b["mean"], "best baseline" if bname == best else ""))
     return rows
-
-
-def parse_steps(text: str) -> tuple[int, ...]:
-    """``--encoder-steps`` "0,20" -> (0, 20); a bad list is an ``InputError`` naming it."""
-    try:
-        steps = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        steps = (-1,)
-    if any(k < 0 for k in steps):
-        raise InputError(f"--encoder-steps {text!r}: give step counts >= 0, e.g. 0,20")
-    return steps
-
-
-def run(args) -> int:
-    if args.choose and args.recipe:
-        raise InputError("--choose picks the recipes that --recipe would read; give one of them")
-    tasks = [t for t in args.tasks.split(",") if t]
-    unknown = sorted(set(tasks) - set(HELDOUT_TASKS))
-    if unknown:
-        raise InputError(f"--tasks: unknown {unknown}; choose from {', '.join(HELDOUT_TASKS)}")
-    tm = load_trained(args.workdir, args.step)
-    encoder = None
-    if args.init == "encoder" or has_encoder(args.workdir, tm):  # the former fails naming the fix
-        encoder = load_encoder(args.workdir, tm.step, tm.latents.shape[1], trained=tm)
-    report = evaluate(
-        tm,
-        heldout_num=args.heldout_num,
-        heldout_spec=args.heldout,
-        tasks=tasks,
-        steps=args.steps,
-        lr=args.lr,
-        init=args.init,
-        fvd_samples=args.fvd_samples,
-        lpips=not args.no_lpips,
-        seed=args.seed,
-        baselines=not args.no_baselines,
-        workdir=args.workdir,
-        encoder=encoder,
-        encoder_steps=parse_steps(args.encoder_steps),
-        pixels_per_step=args.pixels_per_step,
-        recipes=load_recipes(args.recipe) if args.recipe else None,
-        choose_num=args.validation_num if args.choose else 0,
-    )
-    out = pathlib.Path(args.out or pathlib.Path(args.workdir) / "eval")
-    out.mkdir(parents=True, exist_ok=True)
-    if "choice" in report:
-        provenance = {"checkpoint_step": tm.step, "heldout": args.heldout,
-                      "test_num": args.heldout_num}  # fmt: skip
-        for path in (out / "recipe.json", pathlib.Path(args.workdir) / "recipe.json"):
-            save_recipes(path, report["choice"], provenance)
-        report["choice"] = {**report["choice"], "tasks": {
-            t: {**r, "chosen": r["chosen"].kwargs(),
-                "scores": [{**x, "recipe": x["recipe"].kwargs()} for x in r["scores"]]}
-            for t, r in report["choice"]["tasks"].items()}}  # fmt: skip
-    (out / "eval.json").write_text(json.dumps(jsonable(report), indent=1))
-    table = markdown(report)
-    (out / "eval.md").write_text(table)
-    print(table)
-    chosen = f" and recipe.json (also in {args.workdir})" if args.choose else ""
-    print(f"wrote {out}/eval.json, eval.md{chosen}")
-    return 0

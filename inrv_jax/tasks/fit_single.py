@@ -7,8 +7,6 @@ prints and writes PSNR against steps (``--out DIR``: psnr.json, recon.mp4/gif/np
 from __future__ import annotations
 
 import functools
-import json
-import pathlib
 import time
 
 import jax
@@ -17,13 +15,8 @@ import numpy as np
 import optax
 
 from inrv_jax.coords import make_grid, num_sampled, sample_indices
-from inrv_jax.data import open_source
-from inrv_jax.data.parsing import parse_ints
-from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec, chunked_inr_grad, coords_per_chunk, inr_init, render_chunked
 from inrv_jax.losses import mse_to_psnr
-from inrv_jax.pixels import to_unit_range
-from inrv_jax.video_io import save_video
 
 
 def fit_videos(
@@ -78,16 +71,23 @@ def fit_videos(
         # Waiting for the step is what makes the clock honest (dispatch is asynchronous).
         last = i + 1 == steps or (seconds is not None and _elapsed(dist, start) >= seconds)
         if eval_every and ((i + 1) % eval_every == 0 or last):
-            pred = _render(params, coords, spec, chunk)
-            psnr = float(mse_to_psnr(jnp.mean(jnp.square(pred - targets))))
-            curve.append({"step": i + 1, "psnr": psnr, "seconds": time.perf_counter() - start})
-            if log:
-                log(f"step {i + 1:6d}  psnr {psnr:6.2f} dB")
+            curve.append(_curve_point(params, coords, targets, spec, chunk, i + 1, start, log))
         if last:
             break
     if not eval_every:
         curve.append({"step": i + 1, "psnr": None, "seconds": _elapsed(dist, start)})
     return params, curve
+
+
+def _curve_point(params, coords, targets, spec, chunk, step: int, start: float, log) -> dict:
+    """{"step", "psnr", "seconds"} after ``step`` steps: the full-grid PSNR of the mean MSE over
+    the videos, and the seconds since ``start``; ``log``ged when given."""
+    pred = _render(params, coords, spec, chunk)
+    psnr = float(mse_to_psnr(jnp.mean(jnp.square(pred - targets))))
+    point = {"step": step, "psnr": psnr, "seconds": time.perf_counter() - start}
+    if log:
+        log(f"step {step:6d}  psnr {psnr:6.2f} dB")
+    return point
 
 
 def fresh_inrs(spec: INRSpec, num: int, seed: int = 0):
@@ -153,32 +153,3 @@ def render_fits(params, shape, spec: INRSpec | None = None, chunk: int = 1 << 16
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _render(params, coords, spec, chunk):
     return render_chunked(params, coords, spec, chunk)
-
-
-def run(args) -> int:
-    size = parse_ints(args.size, 2, "--size")
-    source = open_source(args.video, frames=args.frames, size=size)
-    if not 0 <= args.index < len(source):
-        raise InputError(f"--index {args.index}: {args.video} has {len(source)} videos")
-    video = to_unit_range(source.load(args.index))
-    spec = INRSpec(kind=args.kind, hidden=args.hidden, depth=args.depth)
-    params, curve = fit_single(
-        video,
-        spec,
-        steps=args.steps,
-        lr=args.lr,
-        sample_frac=args.sample_frac,
-        eval_every=args.eval_every,
-        log=print,
-    )
-    if args.out:
-        out = pathlib.Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "psnr.json").write_text(json.dumps(curve, indent=1))
-        batched = jax.tree.map(lambda a: a[None], params)
-        recon = render_fits(batched, video.shape[:3], spec)[0]
-        for suffix in (".npy", ".mp4", ".gif"):
-            save_video(out / f"recon{suffix}", recon)
-        print(f"wrote {out}/psnr.json and recon.(npy|mp4|gif)")
-    print(f"final PSNR {curve[-1]['psnr']:.2f} dB after {curve[-1]['step']} steps")
-    return 0

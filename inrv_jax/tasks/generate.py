@@ -20,14 +20,12 @@ import pathlib
 import jax
 import numpy as np
 
-from inrv_jax.checkpoint import load_trained
-from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import GENERATION_MODES, sample_latents
 from inrv_jax.pictures import scale_tag
 from inrv_jax.prior import KINDS, sample_prior
 from inrv_jax.prior.store import fitted_kinds, load_prior
-from inrv_jax.tasks.render import picture_shape, render_latents, scale_note
+from inrv_jax.tasks.render import render_latents
 from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
@@ -110,15 +108,3 @@ def write_outputs(
 def _storyboard(u8: np.ndarray) -> np.ndarray:
     """u8[N, T, H, W, 3] -> one image u8[N*(H+2)-2, T*(W+2)-2, 3]: rows = videos, cols = frames."""
     return tile_grid(u8[:, :, None])[0]
-
-
-def run(args) -> int:
-    tm = load_trained(args.workdir, args.step)
-    size = parse_ints(args.size, 2, "--size")
-    shape, scale = picture_shape(tm, args.frames, size, args.scale)
-    z, videos = generate(tm, args.mode, args.num, shape, args.seed, workdir=args.workdir)
-    out = pathlib.Path(args.out)
-    write_outputs(out, videos, args.fps, scale=scale)
-    np.save(out / "latents.npy", z)
-    print(f"wrote {args.num} {args.mode} samples ({scale_note(shape, scale)}) to {out}")
-    return 0

@@ -125,7 +125,7 @@ def heldout_rows(
     return out
 
 
-def _quiet(*args) -> None:
+def _quiet(*_) -> None:
     pass
 
 

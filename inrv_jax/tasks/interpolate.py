@@ -20,14 +20,12 @@ import pathlib
 import jax.numpy as jnp
 import numpy as np
 
-from inrv_jax.checkpoint import load_trained
 from inrv_jax.data import DataError, Manifest
-from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
 from inrv_jax.pictures import caption
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import output_shape, render_latents, scale_note
+from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.videos import load_videos
 from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
 
@@ -117,22 +115,3 @@ def save_grid(out, videos: np.ndarray, fps: int = 8, title: str | None = None):
     png = out.with_suffix(".png")
     write_png(png, frames[0])
     return [*written, png]
-
-
-def run(args) -> int:
-    if len(args.a) != len(args.b):
-        raise InputError(f"give one --b per --a (got {len(args.a)} --a and {len(args.b)} --b)")
-    if pathlib.Path(args.out).suffix.lower() not in GRID_SUFFIXES:  # before any work
-        raise InputError(f"--out {args.out} must end in {', '.join(GRID_SUFFIXES)}")
-    tm = load_trained(args.workdir, args.step)
-    size = parse_ints(args.size, 2, "--size")
-    shape, scale = output_shape(tm, args.out, args.frames, size, args.scale)
-    z = resolve_endpoints(tm, [*args.a, *args.b], invert_steps=args.invert_steps, seed=args.seed)
-    za, zb = z[: len(args.a)], z[len(args.a) :]
-    _, videos = interpolate(tm, za, zb, args.steps, args.method, shape)
-    note = scale_note(shape, scale)
-    title = f"rows: pairs; columns: {args.steps} {args.method} steps; rendered {note}"
-    written = save_grid(args.out, videos, args.fps, title)
-    paths = ", ".join(map(str, written))
-    print(f"{len(za)} pair(s) × {args.steps} steps ({args.method}, {note}) -> {paths}")
-    return 0

@@ -13,11 +13,8 @@ import pathlib
 
 import numpy as np
 
-from inrv_jax.checkpoint import load_trained
-from inrv_jax.data.parsing import parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.pictures import PICTURE_SCALE, check_scale
-from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
 
 
 def resolve_shape(trained, frames: int | None, size) -> tuple[int, int, int]:
@@ -113,16 +110,3 @@ def render_latents(trained, latents, shape, chunk: int = 1 << 14, batch: int = 1
         out = trained.model.render_videos(trained.params, part, shape, chunk, times)
         outs.append(np.asarray(out)[:n])
     return np.concatenate(outs)
-
-
-def run(args) -> int:
-    if pathlib.Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"--out {args.out} must end in one of {', '.join(VIDEO_SUFFIXES)}")
-    tm = load_trained(args.workdir, args.step)
-    z = latent_of(tm, args.index, args.latent)
-    size = parse_ints(args.size, 2, "--size")
-    shape, scale = output_shape(tm, args.out, args.frames, size, args.scale)
-    video = render_latent(tm, z, shape)
-    path = save_video(args.out, video, fps=args.fps)
-    print(f"wrote {path} ({scale_note(shape, scale)})")
-    return 0

@@ -46,6 +46,7 @@ from inrv_jax.encoder import (
 )
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch, render_chunked
+from inrv_jax.settings import EncoderSettings
 from inrv_jax.tasks.videos import training_videos
 
 EVAL_CLIPS = 64  # training clips of the fixed evaluation batch
@@ -139,30 +140,11 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     latents = np.asarray(trained.latents, np.float32)
     videos = training_videos(trained) if videos is None else np.asarray(videos, np.float32)
     shape = tuple(videos.shape[1:4])
-    dim = latents.shape[1]
     bank, _ = mask_bank(shape)
-    if previous is not None:
-        module, cfg = previous.module, previous.meta["config"]
-        mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
-        done = int(previous.meta["steps"])
-    else:
-        sizes = config or default_config()
-        cfg, module = sizes_of(sizes), make_encoder(sizes, dim)
-        mean, std = latents.mean(0), np.maximum(latents.std(0), 1e-6)
-        done = 0
+    module, cfg, mean, std, done = _encoder_start(previous, config, latents)
     mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
     tx, step = _make_step(module, trained.model, settings)
-    if previous is not None:
-        params = previous.arrays["params"]
-        opt_state = flax.serialization.from_state_dict(
-            tx.init(params), previous.arrays["opt_state"]
-        )
-    else:
-        t, h, w = shape
-        params = module.init(
-            jax.random.key(settings.seed), jnp.zeros((1, t, h, w, 3)), jnp.ones((1, t, h, w))
-        )["params"]
-        opt_state = tx.init(params)
+    params, opt_state = _initial_state(module, tx, previous, shape, settings.seed)
     grid = jnp.asarray(make_grid(*shape))
     data = (jnp.asarray(videos), jnp.asarray(latents), jnp.asarray(bank), grid, mean, std)
     n_eval = min(EVAL_CLIPS, len(videos))
@@ -170,26 +152,16 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
                  mean, std)  # fmt: skip
     evaluate = _eval_fn(module, trained.model, settings.consistency)
     before = _losses(evaluate(params, trained.params, *eval_args))
-    key = jax.random.key(settings.seed)
     records = list(previous.meta["records"]) if previous is not None else []
-    start, window = time.perf_counter(), []
-    for i in range(done, done + settings.steps):
-        params, opt_state, values = step(
-            params, opt_state, trained.params, data, jax.random.fold_in(key, i)
-        )
-        window.append(values)
-        if (i + 1) % settings.log_every == 0 or i + 1 == done + settings.steps:
-            rec = {"step": i + 1, **_losses(np.mean(np.stack(window), 0))}
-            records.append(rec)
-            window = []
-            if log:
-                log(f"step {rec['step']:6d}  loss {rec['loss']:.4g}  render {rec['render']:.4g}"
-                    f"  consistency {rec['consistency']:.4g}")  # fmt: skip
+    start = time.perf_counter()
+    params, opt_state = _train_steps(
+        step, params, opt_state, trained.params, data, settings, done, records, log
+    )
     seconds = time.perf_counter() - start
     after = _losses(evaluate(params, trained.params, *eval_args))
     meta = {
         "config": cfg,
-        "latent_dim": dim,
+        "latent_dim": latents.shape[1],
         "video_shape": list(shape),
         "model_step": int(trained.step),
         "steps": done + settings.steps,
@@ -209,6 +181,54 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     return Encoder(module, arrays, meta)
 
 
+def _encoder_start(previous: Encoder | None, config: EncoderSettings | None, latents):
+    """(module, config dict, latent mean f32[D], std f32[D], steps done) of the encoder to
+    train: ``previous``'s own, else a new one of ``config`` (default ``default_config()``)
+    normalising by the latents' statistics."""
+    if previous is not None:
+        mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
+        return previous.module, previous.meta["config"], mean, std, int(previous.meta["steps"])
+    sizes = config or default_config()
+    module = make_encoder(sizes, latents.shape[1])
+    return module, sizes_of(sizes), latents.mean(0), np.maximum(latents.std(0), 1e-6), 0
+
+
+def _initial_state(module, tx, previous: Encoder | None, shape, seed: int):
+    """(params, opt_state): ``previous``'s, else freshly initialised for (T, H, W) ``shape``."""
+    if previous is not None:
+        params = previous.arrays["params"]
+        opt_state = flax.serialization.from_state_dict(
+            tx.init(params), previous.arrays["opt_state"]
+        )
+        return params, opt_state
+    t, h, w = shape
+    params = module.init(jax.random.key(seed), jnp.zeros((1, t, h, w, 3)), jnp.ones((1, t, h, w)))[
+        "params"
+    ]
+    return params, tx.init(params)
+
+
+def _train_steps(step, params, opt_state, hyper_params, data, settings: Settings, done: int,
+                 records: list, log):  # fmt: skip
+    """``settings.steps`` steps after the ``done`` ones; appends a train-loss record to
+    ``records`` every ``settings.log_every`` steps and at the end. Returns (params, opt_state)."""
+    key = jax.random.key(settings.seed)
+    window = []
+    for i in range(done, done + settings.steps):
+        params, opt_state, values = step(
+            params, opt_state, hyper_params, data, jax.random.fold_in(key, i)
+        )
+        window.append(values)
+        if (i + 1) % settings.log_every == 0 or i + 1 == done + settings.steps:
+            rec = {"step": i + 1, **_losses(np.mean(np.stack(window), 0))}
+            records.append(rec)
+            window = []
+            if log:
+                log(f"step {rec['step']:6d}  loss {rec['loss']:.4g}  render {rec['render']:.4g}"
+                    f"  consistency {rec['consistency']:.4g}")  # fmt: skip
+    return params, opt_state
+
+
 def train_workdir(workdir, settings: Settings, step: int | None = None, log=print) -> Encoder:
     """Train or continue the encoder of ``workdir`` (model checkpoint ``step``, default newest),
     save it to ``WORKDIR/encoder`` and return it."""
@@ -224,22 +244,3 @@ def train_workdir(workdir, settings: Settings, step: int | None = None, log=prin
     encoder = train_encoder(trained, settings, previous, log=log)
     save_encoder(workdir, encoder)
     return encoder
-
-
-def run(args) -> int:
-    settings = Settings(
-        steps=args.steps,
-        batch=args.batch,
-        lr=args.lr,
-        pixels=args.pixels,
-        consistency=args.consistency,
-        seed=args.seed,
-    )
-    enc = train_workdir(args.workdir, settings, args.step)
-    m = enc.meta
-    print(
-        f"trained the encoder to step {m['steps']} in {m['seconds']:.1f} s; fixed-batch loss "
-        f"{m['eval_before']['loss']:.4g} -> {m['eval_after']['loss']:.4g} (render MSE "
-        f"{m['eval_after']['render']:.4g}); wrote {args.workdir}/encoder"
-    )
-    return 0

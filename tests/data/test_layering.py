@@ -19,7 +19,6 @@ LAYERS = [
     {"resolve"},
     {"sources"},
     {"check", "pipeline"},
-    {"cli"},
 ]
 FOLDER = pathlib.Path(inrv_jax.data.__file__).parent
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from inrv_jax.commands.evaluate import parse_steps
 from inrv_jax.pixels import to_unit_range
 from inrv_jax.tasks import evaluate
 from inrv_jax.tasks.baselines import run_baselines
@@ -211,8 +212,8 @@ def test_encoder_rows_are_the_encoders_inversions_beside_the_same_baselines(trai
         "prediction", {**res, "mean": res["amortized"]["encoder+0"]["mean"]}
     )
     assert one_pass.endswith(f" | {verdict} |") and any("+ 2 inversion steps" in x for x in lines)
-    assert evaluate.parse_steps("0, 20") == (0, 20)
+    assert parse_steps("0, 20") == (0, 20)
     with pytest.raises(InputError, match="--encoder-steps"):
-        evaluate.parse_steps("0,-3")
+        parse_steps("0,-3")
     with pytest.raises(InputError, match="train-encoder"):
         evaluate.evaluate(trained, init="encoder", **quiet)

@@ -59,8 +59,8 @@ def test_fit_prior_then_generate(own_workdir, trained, tmp_path, capsys):
 
 def test_prior_kinds_spelled_for_the_command_lines_are_the_librarys_own():
     from inrv_jax.cli import command_parser
+    from inrv_jax.commands.arguments import PRIOR_KINDS, generation_mode
     from inrv_jax.prior import KINDS
-    from inrv_jax.tasks.cli.arguments import PRIOR_KINDS, generation_mode
 
     assert PRIOR_KINDS == tuple(KINDS)
     kind = next(a for a in command_parser("fit-prior")._actions if a.dest == "kind")

@@ -48,7 +48,7 @@ def parse_overrides(argv: list[str]) -> list[str]:
 def run(args) -> int:
     """User errors (bad config, data, a live or full workdir, ...) propagate to
     ``inrv_jax.cli``, which prints them as one line."""
-    from inrv_jax.config import load_config, to_settings
+    from inrv_jax.config import load_config, to_config_dict, to_settings
     from inrv_jax.train.loop import train_and_evaluate
     from inrv_jax.train.progressive import train_progressive
 
@@ -57,10 +57,10 @@ def run(args) -> int:
     # above a no-op; the run's own INFO lines ("resuming from step N", evals) must still show.
     logging.getLogger("inrv_jax").setLevel(logging.INFO)
     config = load_config(args.config, parse_overrides(getattr(args, "overrides", [])))
-    if args.print_config:
-        print(config)
-        return 0
     settings = to_settings(config)
+    if args.print_config:  # resolved: the derived keys (model.inr.grid) filled
+        print(to_config_dict(settings))
+        return 0
     run_fn = train_progressive if settings.train.stages else train_and_evaluate
     final = run_fn(settings, args.workdir)
     if "stopped_at" in final:

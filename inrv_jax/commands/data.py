@@ -14,11 +14,7 @@ import argparse
 import json
 import sys
 
-from inrv_jax.data.check import check_source
-from inrv_jax.data.options import ClipOptions
 from inrv_jax.data.parsing import parse_ints
-from inrv_jax.data.sources import open_source
-from inrv_jax.data.tfds_io import write_tfds
 from inrv_jax.errors import InputError
 
 
@@ -48,8 +44,10 @@ def _add_clip_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--high-bit-depth", choices=("error", "convert"), default="error")
 
 
-def _options(args, **overrides) -> ClipOptions:
+def _options(args, **overrides):
     """The `ClipOptions` the parsed flags set (flags left at None keep the defaults)."""
+    from inrv_jax.data.options import ClipOptions
+
     fields = ClipOptions.field_names()
     given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     return ClipOptions(**{**given, **overrides})
@@ -81,6 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_check(args) -> int:
+    from inrv_jax.data.check import check_source
+
     options = _options(args)
     reports = check_source(args.spec, options)  # DataError: exit 2 (inrv_jax.cli)
     bad = [r for r in reports if not r.ok]
@@ -105,6 +105,9 @@ def _run_check(args) -> int:
 
 
 def _run_build(args) -> int:
+    from inrv_jax.data.sources import open_source
+    from inrv_jax.data.tfds_io import write_tfds
+
     # --data-dir is where the dataset goes, not the base of the source's relative paths.
     # Without --frames, a 1-frame random window keeps every frame of each video decoded.
     whole = {"frames": 1, "window": "random"} if args.frames is None else {}
@@ -115,6 +118,8 @@ def _run_build(args) -> int:
 
 
 def _run_manifest(args) -> int:
+    from inrv_jax.data.sources import open_source
+
     source = open_source(args.spec, _options(args))
     print(source.manifest.to_json())
     for path, reason in source.skipped:
