@@ -18,17 +18,9 @@ PACKAGE = pathlib.Path(inrv_jax.__file__).parent
 ROOT = PACKAGE.parent
 
 # (path relative to the repository, function) -> why it may be longer.
-PERMANENT = {
-    ("inrv_jax/config.py", "base_config"): "the config schema table: one entry per setting",
-}
+PERMANENT: dict = {}
 # Being split right now. These files may move: an entry whose file is gone is ignored.
-TEMPORARY = {
-    ("inrv_jax/tasks/evaluate.py", "evaluate"): "being split",
-    ("inrv_jax/tasks/train_encoder.py", "train_encoder"): "being split",
-    ("inrv_jax/tasks/invert.py", "run_task"): "being split into command and library",
-    ("inrv_jax/config.py", "validate"): "being split",
-    ("inrv_jax/tasks/fit_single.py", "fit_videos"): "being split",
-}
+TEMPORARY = {}
 ALLOWED = {**PERMANENT, **TEMPORARY}
 
 

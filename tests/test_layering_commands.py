@@ -17,11 +17,7 @@ ROOT = PACKAGE.parent
 COMMAND_LAYER = (PACKAGE / "commands", PACKAGE / "cli.py")
 # Files that still hold a command half and cannot be changed here yet; each entry must still be
 # needed (the test below fails once the file is clean, so the entry goes with the code).
-PENDING = {
-    # add_arguments/run(args) duplicated by inrv_jax/commands/import_official.py; the official
-    # package is being changed elsewhere: delete them there, then this entry.
-    "inrv_jax/official/importer.py",
-}
+PENDING: set[str] = set()
 
 
 def _library_files() -> list[pathlib.Path]:
@@ -90,3 +86,36 @@ def test_no_library_function_takes_an_argparse_namespace():
 def test_pending_exceptions_are_still_needed():
     for name in sorted(PENDING):
         assert _problems(ROOT / name), f"{name} is clean now: remove it from PENDING"
+
+
+# The config-file edge: ConfigDicts (config files, --config.KEY=VALUE) become Settings there.
+CONFIG_EDGE = PACKAGE / "config.py"
+
+
+def _config_dicts(path: pathlib.Path, root: pathlib.Path = ROOT) -> list[str]:
+    """'path:line what' for each ml_collections import and ConfigDict annotation in ``path``."""
+    name = path.relative_to(root).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=name)):
+        if isinstance(node, ast.Import):
+            found += [f"{name}:{node.lineno} import {a.name}" for a in node.names
+                      if a.name.split(".")[0] == "ml_collections"]  # fmt: skip
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ml_collections"):
+            found.append(f"{name}:{node.lineno} from {node.module} import ...")
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            if "ConfigDict" in ast.unparse(node.annotation):
+                found.append(f"{name}:{node.lineno} parameter {node.arg!r}: a ConfigDict")
+    return found
+
+
+def test_no_library_module_takes_a_config_dict():
+    """Below the commands, only the config-file edge (inrv_jax/config.py) knows ConfigDicts; the
+    library takes ``inrv_jax.settings`` values."""
+    problems = [p for path in _library_files() if path != CONFIG_EDGE for p in _config_dicts(path)]
+    assert not problems, "ConfigDicts below the config edge:\n" + "\n".join(problems)
+
+
+def test_the_config_dict_scan_finds_what_it_looks_for(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import ml_collections\n\n\ndef f(c: ml_collections.ConfigDict):\n    pass\n")
+    assert [p.split(" ")[0] for p in _config_dicts(bad, tmp_path)] == ["bad.py:1", "bad.py:4"]

@@ -67,7 +67,7 @@ def test_default_official_architecture_is_inferred_from_shapes():
     from inrv_jax.hypernet import make_hypernet
     from inrv_jax.inr import INRSpec
 
-    net = make_hypernet(INRSpec.from_config(config.model.inr), config.model.hypernet)
+    net = make_hypernet(INRSpec.from_settings(config.model.inr), config.model.hypernet)
     shapes = jax.eval_shape(net.init, jax.random.key(0), jax.numpy.zeros((1, 128)))
     assert sum(int(np.prod(x.shape)) for x in jax.tree.leaves(shapes)) == 57_438_467
 
@@ -96,8 +96,8 @@ def test_import_renders_the_official_pixels(tmp_path):
 
     trained = load_trained(tmp_path / "run")
     assert trained.step == 3 and trained.video_shape == SHAPE
-    m = trained.config.model
-    assert (m.latent_dim, m.inr.hidden, m.inr.depth, m.inr.num_freqs) == (8, 32, 3, 4)
+    m = trained.settings.model
+    assert (int(m.latent_dim), m.inr.hidden, m.inr.depth, m.inr.num_freqs) == (8, 32, 3, 4)
     assert (m.hypernet.hidden, m.hypernet.depth, m.conditioning.kind) == (16, 3, "off")
     expected = np.stack([codes[0] + 0.05, sd["latent_codes.weight"][1].numpy(), codes[2] - 0.05])
     np.testing.assert_array_equal(trained.latents, expected.astype(np.float32))
@@ -125,7 +125,7 @@ def test_cli_imports_a_conditional_checkpoint(tmp_path, capsys):
     assert cli_main([*argv, "--video-shape", "3,6,7"]) == 0
     assert "conditional branch dropped" in capsys.readouterr().out
     trained = load_trained(tmp_path / "run")
-    assert trained.latents.shape == (2, 8) and trained.config.model.conditioning.kind == "off"
+    assert trained.latents.shape == (2, 8) and trained.settings.model.conditioning.kind == "off"
     np.testing.assert_array_equal(trained.latents, merged)  # not the 512-d instance codes
     assert [e["path"] for e in trained.meta["manifest"]["entries"]] == ["official:0", "official:1"]
     info = trained.meta["official_import"]

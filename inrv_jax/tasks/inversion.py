@@ -24,7 +24,6 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from jax.sharding import NamedSharding
@@ -33,6 +32,7 @@ from jax.sharding import PartitionSpec as P
 from inrv_jax.coords import make_grid, output_grid
 from inrv_jax.inr import render_coords
 from inrv_jax.runtime.stopwatch import Stopwatch
+from inrv_jax.settings import MeshSettings
 from inrv_jax.sharding import make_mesh
 
 INITS = ("zeros", "normal", "mean", "nearest", "encoder")
@@ -163,7 +163,7 @@ def data_mesh(batch: int, devices=None):
     """A (data, 1) mesh over the largest number of devices that divides ``batch``."""
     devices = list(jax.devices() if devices is None else devices)
     d = max(k for k in range(1, min(batch, len(devices)) + 1) if batch % k == 0)
-    return make_mesh(ml_collections.ConfigDict({"data": d, "model": 1}), devices[:d])
+    return make_mesh(MeshSettings(data=d, model=1), devices[:d])
 
 
 @functools.lru_cache(maxsize=16)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
-import ml_collections
 import numpy as np
 import pytest
 
-from inrv_jax.data import ClipOptions, DataError, open_source, source_from_config
+from inrv_jax.data import ClipOptions, DataError, open_source, source_from_settings
 from inrv_jax.data import resolve as resolve_mod
 from inrv_jax.data.check import check_source
 from inrv_jax.data.clip import Clip
 from inrv_jax.data.parsing import parse_crop, parse_ints
 from inrv_jax.errors import InputError
 from inrv_jax.pixels import to_uint8, to_unit_range
+from inrv_jax.settings import DataSettings
 
 
 def test_options_normalise_and_are_frozen():
@@ -45,20 +45,12 @@ def test_options_reject_bad_values(bad, match):
         ClipOptions(**{"frames": 4, "size": (8, 8), **bad})
 
 
-def test_options_from_config_kwargs_and_override_agree():
-    cfg = ml_collections.ConfigDict(
-        {
-            "spec": "shapes",
-            "frames": 4,
-            "size": (8, 8),
-            "stride": 2,
-            "data_dir": "",
-            "num_videos": 3,
-            "features_path": None,
-            "builtin": ml_collections.ConfigDict({"count": 1}),
-        }
-    )
-    from_config = ClipOptions.from_config(cfg)
+def test_options_from_settings_kwargs_and_override_agree():
+    data = DataSettings(
+        spec="shapes", frames=4, size=(8, 8), stride=2, data_dir="", num_videos=3,
+        features_path=None, builtin={"count": 1},
+    )  # fmt: skip
+    from_config = ClipOptions.from_settings(data)
     from_kwargs = ClipOptions.from_kwargs(frames=4, size=(8, 8), stride=2, num_videos=3, count=1)
     assert from_config == from_kwargs
     assert dict(from_config.builtin) == {"count": 1}
@@ -79,10 +71,8 @@ def test_open_source_takes_options_or_keywords():
 def test_builtin_options_are_rejected_for_other_specs_but_ignored_from_configs(video_dir):
     with pytest.raises(TypeError, match="only to built-in"):
         open_source(str(video_dir), frames=4, size=(8, 8), count=2)
-    cfg = ml_collections.ConfigDict(
-        {"spec": str(video_dir), "frames": 4, "size": (8, 8), "builtin": {"count": 2}}
-    )
-    assert len(source_from_config(cfg)) == 3
+    data = DataSettings(spec=str(video_dir), frames=4, size=(8, 8), builtin={"count": 2})
+    assert len(source_from_settings(data)) == 3
 
 
 def test_check_source_takes_the_same_options(video_dir):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-import ml_collections
 import numpy as np
 import pytest
 from videofixtures import moving_frames, write_frame_folder, write_video
 
-from inrv_jax.data import DataError, Manifest, open_source, source_from_config
+from inrv_jax.data import DataError, Manifest, open_source, source_from_settings
 from inrv_jax.data import decode as decode_mod
+from inrv_jax.settings import DataSettings, replace
 
 
 def test_directory_source_loads_every_video(video_dir):
@@ -128,27 +128,15 @@ def test_lazy_source_decodes_on_first_load(video_dir):
     assert len(lazy.cache) == 1
 
 
-def test_source_from_config(video_dir):
-    cfg = ml_collections.ConfigDict(
-        {
-            "spec": str(video_dir),
-            "frames": 4,
-            "size": (8, 8),
-            "crop": "center",
-            "stride": 2,
-            "window": "start",
-            "data_dir": "",
-            "on_error": "raise",
-            "num_videos": None,
-            "seed": 0,
-            "cache_dir": "",
-            "builtin": ml_collections.ConfigDict({"count": 2}),
-        }
-    )
-    source = source_from_config(cfg)
+def test_source_from_settings(video_dir):
+    data = DataSettings(
+        spec=str(video_dir), frames=4, size=(8, 8), crop="center", stride=2, window="start",
+        data_dir="", on_error="raise", num_videos=None, seed=0, cache_dir="",
+        builtin={"count": 2},
+    )  # fmt: skip
+    source = source_from_settings(data)
     assert len(source) == 3 and source.load(0).shape == (4, 8, 8, 3)
-    cfg.spec, cfg.size = "shapes", (16, 16)
-    shapes = source_from_config(cfg)
+    shapes = source_from_settings(replace(data, {"spec": "shapes", "size": (16, 16)}))
     assert shapes.load(0).shape == (4, 16, 16, 3)
 
 
