@@ -13,7 +13,9 @@ import functools
 import jax
 import jax.numpy as jnp
 
-GENERATION_MODES = ("random", "random-interpolated")
+from inrv_jax import settings
+
+GENERATION_MODES = settings.GENERATION_MODES
 
 
 def slerp(a: jnp.ndarray, b: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:

@@ -261,8 +261,15 @@ def _coerce(value, hint, key: str):
             raise ConfigError(f"config key {key}: must have {len(args)} entries, got {value!r}")
         return tuple(_coerce(v, a, key) for v, a in zip(value, args, strict=True))
     if origin is not None and issubclass(origin, Mapping) or hint is Mapping:
-        return types.MappingProxyType(dict(value or {}))
+        return types.MappingProxyType({k: _frozen(v) for k, v in dict(value or {}).items()})
     return _leaf(value, hint, key)
+
+
+def _frozen(value):
+    """Free-form values (``data.builtin``) with lists as tuples, as config files write them."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _leaf(value, hint, key: str):
@@ -332,20 +339,20 @@ def to_dict(value) -> dict:
     return out
 
 
-def replace(value, changes: Mapping[str, Any]):
+def replace(value, changes: Mapping[str, Any], prefix: str = ""):
     """A copy of a settings value with dotted keys replaced (``{"train.steps": 10}``)."""
     nested: dict = {}
     for key, new in changes.items():
         head, _, rest = key.partition(".")
         if not any(f.name == head for f in dataclasses.fields(value)):
-            raise ConfigError(f"unknown config key {key!r}")
+            raise ConfigError(f"unknown config key {prefix + key!r}")
         if rest:
             nested.setdefault(head, {})[rest] = new
         else:
-            hint = _hints(type(value))[head]
-            nested[head] = _coerce(new, hint, key)
+            nested[head] = _coerce(new, _hints(type(value))[head], prefix + key)
     updated = {
-        k: replace(getattr(value, k), v) if isinstance(v, dict) else v for k, v in nested.items()
+        k: replace(getattr(value, k), v, f"{prefix}{k}.") if isinstance(v, dict) else v
+        for k, v in nested.items()
     }
     return dataclasses.replace(value, **updated)
 

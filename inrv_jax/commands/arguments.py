@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-# The names of registries that live in modules importing jax, spelled again here for the
-# command lines; tests/test_cli_help.py checks that each equals the library's own.
-INITS = ("zeros", "normal", "mean", "nearest", "encoder")  # inrv_jax.tasks.inversion.INITS
-PRIOR_KINDS = ("gaussian", "gmm", "flow")  # tuple(inrv_jax.prior.KINDS)
+from inrv_jax.settings import (
+    GENERATION_MODES,
+    INITS,
+    INR_KINDS,
+    INTERPOLATION_METHODS,
+    PRIOR_KINDS,
+)
 
+# The registries' names come from inrv_jax.settings (jax-free); tests/test_settings.py checks
+# that each equals the library's own registry.
+__all__ = ["GENERATION_MODES", "INITS", "INR_KINDS", "INTERPOLATION_METHODS", "PRIOR_KINDS"]
 
-GENERATION_MODES = ("random", "random-interpolated")  # inrv_jax.latent_space.GENERATION_MODES
 PRIOR_MODES = ("prior", *(f"prior:{kind}" for kind in PRIOR_KINDS))  # inrv fit-prior first
 
 
@@ -24,8 +29,6 @@ def generation_mode(value: str) -> str:
     )
 
 
-INTERPOLATION_METHODS = ("lerp", "slerp")  # sorted(inrv_jax.latent_space.INTERPOLATORS)
-INR_KINDS = ("relu_pe", "siren")  # inrv_jax.inr.KINDS
 
 
 def positive_int(text: str) -> int:

@@ -29,13 +29,14 @@ import optax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from inrv_jax import settings
 from inrv_jax.coords import make_grid, output_grid
 from inrv_jax.inr import render_coords
 from inrv_jax.runtime.stopwatch import Stopwatch
 from inrv_jax.settings import MeshSettings
 from inrv_jax.sharding import make_mesh
 
-INITS = ("zeros", "normal", "mean", "nearest", "encoder")
+INITS = settings.INITS  # the names command lines offer
 
 
 @dataclasses.dataclass(frozen=True)
