@@ -17,14 +17,12 @@ Rendering is separate and pure: ``inr.render_chunked(model.hyper(z), coords, inr
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
-from inrv_jax.coords import output_grid
 from inrv_jax.encoder import ENCODER_KINDS, ENCODERS
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
@@ -188,31 +186,6 @@ class ModelFns:
         ``footprint`` f32[3]: the samples' box per axis, None: a training pixel's)."""
         inr = self.hyper(params, z)
         return render_chunked(inr, coords, self.inr_spec, chunk, rows, footprint=footprint)
-
-    def render_videos(
-        self, params, z, video_shape, chunk: int = 1 << 14, times=None, rows: int | None = None
-    ):
-        """Latents f32[B, D] -> videos f32[B, T, H, W, 3] on the model's [-1, 1] scale.
-
-        Any (T, H, W): super-resolution and in-between frames come from the grid alone
-        (``times`` sets explicit frame times in [-1, 1]). Pixels sit at their true positions
-        inside the training frame and integrated encodings use the output pixel's footprint
-        (``coords.output_grid``). Memory is bounded by ``chunk`` and ``rows`` (rows per chunk,
-        default: the backend's; ``inr.chunk_rows``).
-        """
-        t, h, w = (int(x) for x in video_shape)
-        coords, footprint = output_grid((t, h, w), self.inr_spec.grid, times)
-        z = jnp.asarray(z, jnp.float32)
-        out = _jit_render(self, chunk, rows)(params, z, jnp.asarray(coords), footprint=footprint)
-        # Wait here so that an allocation that failed (out of memory) raises JaxRuntimeError;
-        # read back later by np.asarray, such an array aborts the process (jax 0.10 CHECK failure).
-        out.block_until_ready()
-        return out.reshape(out.shape[0], t, h, w, 3)
-
-
-@functools.lru_cache(maxsize=32)
-def _jit_render(fns: ModelFns, chunk: int, rows: int | None = None):
-    return jax.jit(functools.partial(ModelFns.render, fns, chunk=chunk, rows=rows))
 
 
 def _init_all(module: INRV, index, features):

@@ -213,6 +213,15 @@ class DistributedSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class RenderSettings:
+    """How ``inrv_jax.rendering.render`` bounds its memory (not part of a run's settings)."""
+
+    chunk: int = _f(1 << 14, "coordinates per chunk")
+    rows: int | None = _f(None, "rows (videos x coordinates) per chunk; None: the backend's")
+    batch: int = _f(16, "videos per compiled call (the last batch is padded)")
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     seed: int = _f(0, "seed of initialisation and per-step randomness")
     data: DataSettings = _f(DataSettings(), "the training videos")

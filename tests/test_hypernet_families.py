@@ -17,6 +17,7 @@ from inrv_jax.inr import INRSpec, inr_param_spec, render_batch
 from inrv_jax.metrics.image import psnr
 from inrv_jax.model import make_model
 from inrv_jax.pixels import to_unit_range
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.settings import HypernetSettings, Settings, replace
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
 from inrv_jax.train.loop import train_and_evaluate
@@ -119,7 +120,7 @@ def test_family_fits_four_videos_to_25db(kind):
     for _ in range(400):
         state, m = step(state, batch, coords, key)
     z = learned_latents(model, state.params)
-    pred = model.render_videos(state.params, z, (t, h, w))
+    pred = render(FromLatents(model, state.params, z), (t, h, w))
     per_video = np.asarray(psnr(pred, jnp.asarray(videos)))
     assert per_video.min() >= 25.0, per_video
 
@@ -169,7 +170,7 @@ def test_checkpoint_restores_and_renders_identically(tmp_path, kind):
     summary = json.loads((tmp_path / "summary.json").read_text())
     tm = load_trained(tmp_path)
     assert tm.step == c.train.steps and tm.settings.model.hypernet.kind == kind
-    pred = np.asarray(tm.model.render_videos(tm.params, tm.latents, tm.video_shape))
+    pred = np.asarray(render(FromLatents(tm.model, tm.params, tm.latents), tm.video_shape))
     from inrv_jax.data import source_from_settings
 
     source = source_from_settings(tm.settings.data)

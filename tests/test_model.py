@@ -8,6 +8,7 @@ from inrv_jax.coords import make_grid
 from inrv_jax.inr import INRSpec
 from inrv_jax.metrics.image import psnr
 from inrv_jax.model import make_model
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.sharding import global_batch
 from inrv_jax.tasks.fit_single import fit_single
 from inrv_jax.train.step import build_step, learned_latents
@@ -36,7 +37,7 @@ def test_hypernetwork_model_fits_four_videos_to_25db():
         first = float(m["train/loss"]) if first is None else first
     assert float(m["train/loss"]) < 0.05 * first
     z = learned_latents(model, state.params)
-    pred = model.render_videos(state.params, z, (t, h, w))
+    pred = render(FromLatents(model, state.params, z), (t, h, w))
     per_video = np.asarray(psnr(pred, jnp.asarray(videos)))
     assert per_video.min() >= 25.0, per_video
 

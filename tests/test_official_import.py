@@ -15,6 +15,7 @@ from benchmarks import torch_official as to  # noqa: E402
 from inrv_jax.checkpoint import load_trained  # noqa: E402
 from inrv_jax.cli import main as cli_main  # noqa: E402
 from inrv_jax.official import importer as oi  # noqa: E402
+from inrv_jax.rendering import FromLatents, RenderSettings, render  # noqa: E402
 
 # Non-default everywhere. Official layer counts: INR 2 hidden->hidden layers = 3 ReLU layers
 # (depth 3 here), heads 2 hidden->hidden layers = 3 ReLU layers (depth 3).
@@ -44,7 +45,11 @@ def randomize(model: torch.nn.Module, seed: int) -> None:
 def assert_pixels_match(trained, state_dict, latents, rows):
     """Rendering rows of the import equals the NumPy official forward pass at those latents."""
     pred = np.asarray(
-        trained.model.render_videos(trained.params, trained.latents[rows], SHAPE, chunk=64)
+        render(
+            FromLatents(trained.model, trained.params, trained.latents[rows]),
+            SHAPE,
+            RenderSettings(64),
+        )
     )
     for j, z in enumerate(latents):
         ref = to.render_numpy(state_dict, z, *SHAPE)

@@ -13,6 +13,7 @@ import pytest
 from inrv_jax import settings as S
 from inrv_jax.config import base_config, to_settings
 from inrv_jax.errors import ConfigError
+from inrv_jax.rendering import FromLatents, render
 
 FIXTURE = __import__("pathlib").Path(__file__).parent / "fixtures" / "checkpoint_021499b"
 
@@ -128,7 +129,7 @@ def test_a_checkpoint_of_an_earlier_commit_loads_renders_and_resumes(old_workdir
     assert tm.settings.model.inr.encoding == "bandlimited" and tm.settings.model.inr.grid == (
         4, 16, 16,
     )  # fmt: skip
-    pred = tm.model.render_videos(tm.params, tm.latents, tm.video_shape)
+    pred = render(FromLatents(tm.model, tm.params, tm.latents), tm.video_shape)
     per_video = np.asarray(psnr(pred, jnp.asarray(training_videos(tm))))
     then = json.loads((FIXTURE / "summary.json").read_text())["recon/psnr_per_video"]
     np.testing.assert_allclose(per_video, then, atol=1e-3)  # the same model, the same pixels

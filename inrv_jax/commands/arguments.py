@@ -29,8 +29,6 @@ def generation_mode(value: str) -> str:
     )
 
 
-
-
 def positive_int(text: str) -> int:
     """argparse type of counts (steps, batch sizes, videos)."""
     try:

@@ -60,13 +60,13 @@ def _write(out: pathlib.Path, params, curve, shape, spec) -> None:
     """OUT/psnr.json and the reconstruction recon.(npy|mp4|gif) on the (T, H, W) grid."""
     import jax
 
-    from inrv_jax.tasks.fit_single import render_fits
+    from inrv_jax.rendering import FromINRs, RenderSettings, render
     from inrv_jax.video_io import save_video
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "psnr.json").write_text(json.dumps(curve, indent=1))
     batched = jax.tree.map(lambda a: a[None], params)
-    recon = render_fits(batched, shape, spec)[0]
+    recon = render(FromINRs(spec, batched), shape, RenderSettings(chunk=1 << 16))[0]
     for suffix in (".npy", ".mp4", ".gif"):
         save_video(out / f"recon{suffix}", recon)
     print(f"wrote {out}/psnr.json and recon.(npy|mp4|gif)")

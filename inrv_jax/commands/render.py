@@ -24,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
-    from inrv_jax.tasks.render import latent_of, output_shape, render_latent, scale_note
+    from inrv_jax.rendering import FromLatents, render
+    from inrv_jax.tasks.render import latent_of, output_shape, scale_note
     from inrv_jax.video_io import VIDEO_SUFFIXES, save_video
 
     if pathlib.Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
@@ -33,7 +34,7 @@ def run(args) -> int:
     z = latent_of(tm, args.index, args.latent)
     size = parse_ints(args.size, 2, "--size")
     shape, scale = output_shape(tm, args.out, args.frames, size, args.scale)
-    video = render_latent(tm, z, shape)
+    video = render(FromLatents(tm.model, tm.params, z.reshape(1, -1)), shape)[0]
     path = save_video(args.out, video, fps=args.fps)
     print(f"wrote {path} ({scale_note(shape, scale)})")
     return 0

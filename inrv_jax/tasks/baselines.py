@@ -44,7 +44,8 @@ from skimage.restoration import inpaint_biharmonic
 from inrv_jax import masks as masks_lib
 from inrv_jax.errors import InputError
 from inrv_jax.inr import INRSpec
-from inrv_jax.tasks.fit_single import fresh_inrs, render_fits
+from inrv_jax.rendering import FromINRs, RenderSettings, render
+from inrv_jax.tasks.fit_single import fresh_inrs
 from inrv_jax.tasks.inversion import observe
 from inrv_jax.tasks.observed_fit import FitSettings, fit_observations
 from inrv_jax.tasks.prepare import Prepared, prepare
@@ -55,6 +56,9 @@ Shape = tuple[int, int, int]  # (T, H, W) of the reconstruction
 TRAIN_CHUNK = 8
 # The most steps fit-single takes; its time budget normally stops it long before.
 FIT_MAX_STEPS = 1_000_000
+
+# fitted INRs render in chunks of 65,536 coordinates (one INR a video: small rows)
+FIT_RENDER = RenderSettings(chunk=1 << 16)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +233,7 @@ def fit_single_inr(observed, weights, shape, context) -> np.ndarray:
     optimisation in all (every video the same steps; the method's pixel draws)."""
     spec = INRSpec() if context.inr_spec is None else context.inr_spec
     res = _fit_single(observed, weights, shape, context, spec)
-    return render_fits(res.inr, shape, spec)
+    return render(FromINRs(spec, res.inr), shape, FIT_RENDER)
 
 
 def fit_single_curve(observed, weights, shape, context, budgets) -> list[np.ndarray]:
@@ -240,7 +244,8 @@ def fit_single_curve(observed, weights, shape, context, budgets) -> list[np.ndar
     res = _fit_single(observed, weights, shape, context, spec, tuple(budgets))
     by_time = {b: snap for b, snap in zip(sorted(budgets), res.snapshots, strict=False)}
     last = res.inr
-    return [render_fits(by_time[b][2] if b in by_time else last, shape, spec) for b in budgets]
+    fits = [by_time[b][2] if b in by_time else last for b in budgets]
+    return [render(FromINRs(spec, inr), shape, FIT_RENDER) for inr in fits]
 
 
 def _fit_single(observed, weights, shape, context, spec, snapshots=()):

@@ -39,11 +39,11 @@ import numpy as np
 
 from inrv_jax.errors import InputError
 from inrv_jax.masks import get_task
+from inrv_jax.rendering import FromINRs, FromLatents, render
 from inrv_jax.tasks.baselines import fit_single_curve, run_prepared
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import prepare
-from inrv_jax.tasks.refine import refine, render_inrs
-from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.refine import refine
 from inrv_jax.tasks.residual import on_baseline, residual_baselines
 from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
 
@@ -206,12 +206,13 @@ def _reconstruct(trained, inv, prepared, recipe: Recipe, shape, batch, pixels_pe
     """The reconstruction f32[B, T, H, W, 3] of ``recipe`` from the inversion ``inv`` (refined
     when the recipe refines) and the method's seconds so far."""
     if not recipe.refine_steps:
-        return render_latents(trained, inv.latents, shape), inv.seconds
+        return render(FromLatents(trained.model, trained.params, inv.latents), shape), inv.seconds
     ref = refine(trained.model, trained.params, inv.latents, prepared.obs,
                  steps=recipe.refine_steps, lr=recipe.refine_lr, part=recipe.refine_part,
                  anchor=recipe.refine_anchor, batch=batch, pixels_per_step=pixels_per_step,
                  seed=seed)  # fmt: skip
-    return render_inrs(trained.model.inr_spec, ref.inr, shape), inv.seconds + ref.seconds
+    recon = render(FromINRs(trained.model.inr_spec, ref.inr), shape)
+    return recon, inv.seconds + ref.seconds
 
 
 def _add_margins(scores, prepared, videos, task, context, pixels_per_step, seed, key, scored):

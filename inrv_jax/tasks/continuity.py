@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inrv_jax.metrics.image import psnr
+from inrv_jax.rendering import FromLatents, RenderSettings, render
 
 UPSAMPLERS = {"bicubic": "bicubic", "lanczos": "lanczos3"}
 FRAME_BASELINES = ("blend", "repeat_previous")
@@ -84,14 +85,15 @@ def continuity_scores(
       "time/repeat_previous"}: PSNR over all clips (each clip's per-frame mean, averaged).
     """
     _, t, h, w, _ = videos.shape
-    render = lambda shape, times=None: np.clip(  # noqa: E731
-        np.asarray(model.render_videos(params, latents, shape, chunk, times=times)), -1.0, 1.0
+    source = FromLatents(model, params, latents)
+    clipped = lambda shape, times=None: np.clip(  # noqa: E731
+        render(source, shape, RenderSettings(chunk), times), -1.0, 1.0
     )
-    scores = {"on_grid": _mean_psnr(render((t, h, w)), videos)}
-    scores["space/inr"] = _mean_psnr(render((t, h * scale, w * scale)), truth_up)
+    scores = {"on_grid": _mean_psnr(clipped((t, h, w)), videos)}
+    scores["space/inr"] = _mean_psnr(clipped((t, h * scale, w * scale)), truth_up)
     for name in UPSAMPLERS:
         scores[f"space/{name}"] = _mean_psnr(upsample(videos, scale, name), truth_up)
-    scores["time/inr"] = _mean_psnr(render((t - 1, h, w), half_times(t)), truth_half)
+    scores["time/inr"] = _mean_psnr(clipped((t - 1, h, w), half_times(t)), truth_half)
     for name in FRAME_BASELINES:
         scores[f"time/{name}"] = _mean_psnr(between_frames(videos, name), truth_half)
     return scores

@@ -42,6 +42,7 @@ from inrv_jax.metrics import fvd as fvd_metric
 from inrv_jax.metrics.i3d import resample_time
 from inrv_jax.metrics.lpips import load_lpips
 from inrv_jax.metrics.precision_recall import DEFAULT_K
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.tasks.baselines import BASELINES, Context, run_prepared
 from inrv_jax.tasks.choose import Recipe, choose
 from inrv_jax.tasks.generate import generate
@@ -52,7 +53,6 @@ from inrv_jax.tasks.generation import (
     memorization_rows,
 )
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.scoring import compared_metric, mean_metrics, video_metrics
 from inrv_jax.tasks.videos import heldout_videos, training_videos
 
@@ -212,7 +212,7 @@ def baseline_context(trained, tasks, seed: int = 0) -> Context:
 def reconstruction_section(trained, lpips=None, log=print) -> dict:
     """Metrics of the training videos rendered from their learned latents."""
     real = training_videos(trained)
-    recon = render_latents(trained, trained.latents, trained.video_shape)
+    recon = render(FromLatents(trained.model, trained.params, trained.latents), trained.video_shape)
     per = video_metrics(recon, real, None, lpips)
     mean = mean_metrics(per)
     log(f"reconstruction ({len(real)} training videos): {_fmt(mean)}")

@@ -138,18 +138,6 @@ def fit_single(video: np.ndarray, spec: INRSpec | None = None, **kwargs):
     return jax.tree.map(lambda a: a[0], params), curve
 
 
-def render_fits(params, shape, spec: INRSpec | None = None, chunk: int = 1 << 16) -> np.ndarray:
-    """Render fitted INRs (a leading B on every leaf) on the ``(T, H, W)`` grid.
-
-    Returns:
-      f32[B, T, H, W, 3] (not clipped).
-    """
-    spec = INRSpec() if spec is None else spec
-    t, h, w = shape
-    pred = _render(params, jnp.asarray(make_grid(t, h, w)), spec, chunk)
-    return np.asarray(pred).reshape(-1, t, h, w, 3)
-
-
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _render(params, coords, spec, chunk):
     return render_chunked(params, coords, spec, chunk)

@@ -25,7 +25,7 @@ from inrv_jax.latent_space import GENERATION_MODES, sample_latents
 from inrv_jax.pictures import scale_tag
 from inrv_jax.prior import KINDS, sample_prior
 from inrv_jax.prior.store import fitted_kinds, load_prior
-from inrv_jax.tasks.render import render_latents
+from inrv_jax.rendering import FromLatents, RenderSettings, render
 from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_gif, write_png
 
 
@@ -47,7 +47,9 @@ def generate(
         raise InputError(f"--num must be >= 1, got {num}")
     z = sample_mode(trained, mode, num, seed, workdir)
     shape = tuple(shape or trained.video_shape)
-    return z, render_latents(trained, z, shape, batch=batch)
+    return z, render(
+        FromLatents(trained.model, trained.params, z), shape, RenderSettings(batch=batch)
+    )
 
 
 def sample_mode(trained, mode: str, num: int, seed: int = 0, workdir=None) -> np.ndarray:

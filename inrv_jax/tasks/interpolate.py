@@ -24,8 +24,8 @@ from inrv_jax.data import DataError, Manifest
 from inrv_jax.errors import InputError
 from inrv_jax.latent_space import INTERPOLATORS, interpolation_path
 from inrv_jax.pictures import caption
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.videos import load_videos
 from inrv_jax.video_io import tile_grid, to_uint8, write_gif, write_mp4, write_png
 
@@ -87,7 +87,8 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
          for a, b in zip(za, zb, strict=True)]
     )  # fmt: skip
     shape = tuple(shape or trained.video_shape)
-    videos = render_latents(trained, path.reshape(-1, path.shape[-1]), shape)
+    path = path.reshape(-1, path.shape[-1])
+    videos = render(FromLatents(trained.model, trained.params, path), shape)
     return path, videos.reshape(*path.shape[:2], *videos.shape[1:])
 
 

@@ -29,10 +29,10 @@ import numpy as np
 from inrv_jax import masks as masks_lib
 from inrv_jax.encoder import joint_encoder
 from inrv_jax.errors import InputError
+from inrv_jax.rendering import FromINRs, FromLatents, RenderSettings, render
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import Prepared, downsample, prepare
-from inrv_jax.tasks.refine import refine, render_inrs
-from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.refine import refine
 from inrv_jax.tasks.residual import check_residual, on_baseline
 from inrv_jax.tasks.scoring import mean_metrics, video_metrics
 
@@ -153,8 +153,8 @@ def _on_residual(residual: str, recon, prepared, task: str, seed: int, task_kwar
 def _reconstruct(trained, latents, refined, shape, chunk: int) -> np.ndarray:
     """Videos f32[B, *shape, 3] from the refined INRs if any, else from ``latents``."""
     if refined is not None:
-        return render_inrs(trained.model.inr_spec, refined.inr, shape, chunk=chunk)
-    return render_latents(trained, latents, shape, chunk=chunk)
+        return render(FromINRs(trained.model.inr_spec, refined.inr), shape, RenderSettings(chunk))
+    return render(FromLatents(trained.model, trained.params, latents), shape, RenderSettings(chunk))
 
 
 def _task_result(task, result, refined, recon, prepared, metrics, residual_seconds) -> TaskResult:
@@ -180,5 +180,6 @@ def render_result(trained, res: TaskResult, shape, rows=slice(None)) -> np.ndarr
     """The reconstructions f32[B', T, H, W, 3] of videos ``rows`` of ``res`` on another
     ``shape`` (T, H, W) grid: from the refined INRs if any, else from the latents."""
     if res.inr is None:
-        return render_latents(trained, res.latents[rows], shape)
-    return render_inrs(trained.model.inr_spec, jax.tree.map(lambda a: a[rows], res.inr), shape)
+        return render(FromLatents(trained.model, trained.params, res.latents[rows]), shape)
+    inrs = jax.tree.map(lambda a: a[rows], res.inr)
+    return render(FromINRs(trained.model.inr_spec, inrs), shape)

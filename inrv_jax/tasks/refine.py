@@ -13,18 +13,15 @@ latent space predicts where nothing is observed.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrv_jax.coords import make_grid
-from inrv_jax.inr import render_chunked
 from inrv_jax.tasks.inversion import Observations
 from inrv_jax.tasks.observed_fit import PARTS, FitSettings, fit_observations, trainable
 
-__all__ = ["PARTS", "RefineResult", "refine", "render_inrs", "trainable"]
+__all__ = ["PARTS", "RefineResult", "refine", "trainable"]
 
 
 @dataclasses.dataclass
@@ -73,21 +70,3 @@ def refine(model, params, latents, obs: Observations, *, steps: int = 100, lr: f
         devices=devices,
     )
     return RefineResult(res.inr, res.losses, res.seconds, res.compile_seconds)
-
-
-def render_inrs(spec, inr, shape, batch: int = 16, chunk: int = 1 << 14) -> np.ndarray:
-    """INR trees with a leading B -> videos f32[B, T, H, W, 3] on the (T, H, W) grid."""
-    t, h, w = (int(x) for x in shape)
-    grid = jnp.asarray(make_grid(t, h, w))
-    b = jax.tree.leaves(inr)[0].shape[0]
-    fn = _render_fn(spec, chunk)
-    out = [
-        np.asarray(fn(jax.tree.map(lambda a, i=i: a[i : i + batch], inr), grid))
-        for i in range(0, b, batch)
-    ]
-    return np.concatenate(out).reshape(b, t, h, w, 3)
-
-
-@functools.lru_cache(maxsize=8)
-def _render_fn(spec, chunk: int):
-    return jax.jit(lambda inr, grid: render_chunked(inr, grid, spec, chunk))

@@ -90,23 +90,3 @@ def latent_of(trained, index: int | None = None, latent_path=None) -> np.ndarray
             f"--latent {latent_path} has shape {z.shape}; the model's latents are [{d}]"
         )
     return z.reshape(d)
-
-
-def render_latent(trained, z, shape, chunk: int = 1 << 14) -> np.ndarray:
-    """One latent f32[D] -> video f32[T, H, W, 3] (model scale, unclipped)."""
-    return render_latents(trained, np.asarray(z, np.float32).reshape(1, -1), shape, chunk)[0]
-
-
-def render_latents(trained, latents, shape, chunk: int = 1 << 14, batch: int = 16, times=None):
-    """Latents f32[B, D] -> videos f32[B, T, H, W, 3] (model scale, unclipped), ``batch`` per
-    call; ``times`` f32[T] frame times (default the training grid's)."""
-    latents = np.asarray(latents, np.float32)
-    outs = []
-    for s in range(0, latents.shape[0], batch):
-        part = latents[s : s + batch]
-        n = part.shape[0]
-        if n < batch and latents.shape[0] > batch:  # keep one compiled shape
-            part = np.concatenate([part, np.zeros((batch - n, part.shape[1]), np.float32)])
-        out = trained.model.render_videos(trained.params, part, shape, chunk, times)
-        outs.append(np.asarray(out)[:n])
-    return np.concatenate(outs)

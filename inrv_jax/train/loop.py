@@ -23,6 +23,7 @@ from inrv_jax.checkpoint import CheckpointStore
 from inrv_jax.errors import DiskFullError, UserError, disk_full
 from inrv_jax.metrics.image import psnr
 from inrv_jax.pixels import to_unit_range
+from inrv_jax.rendering import FromLatents, RenderSettings, render
 from inrv_jax.settings import DistributedSettings, Settings
 from inrv_jax.sharding import any_process, global_batch, host_tree
 from inrv_jax.train.outputs import write_samples
@@ -204,8 +205,8 @@ def _per_video_psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def _render(run: Run, params, latents) -> np.ndarray:
-    chunk = run.settings.train.render_chunk
-    return np.asarray(run.model.render_videos(params, latents, run.video_shape, chunk))
+    chunk = RenderSettings(chunk=run.settings.train.render_chunk)
+    return render(FromLatents(run.model, params, latents), run.video_shape, chunk)
 
 
 def _evaluate(run: Run, state) -> dict:

@@ -16,6 +16,7 @@ import numpy as np
 
 from inrv_jax.latent_space import interpolation_path, sample_latents
 from inrv_jax.pictures import PICTURE_SCALE, check_scale, scale_tag, side_by_side
+from inrv_jax.rendering import FromLatents, RenderSettings, render
 from inrv_jax.video_io import save_video, tile_grid, to_uint8, write_animation
 
 
@@ -67,7 +68,7 @@ def write_samples(
         "interpolation": [],
     }
     k = len(targets)
-    recon = np.asarray(model.render_videos(params, latents[:k], shape, chunk))
+    recon = render(FromLatents(model, params, latents[:k]), shape, RenderSettings(chunk))
     grid = side_by_side([("target", targets), (f"render {scale}x", recon)])  # rows = videos
     written["reconstructions"] = write_animation(out / f"reconstructions{name}", grid, fps)
 
@@ -88,7 +89,7 @@ def _render_novel(model, params, latents, shape, chunk: int, num: int, seed: int
     key = jax.random.key(seed)
     mode = "random-interpolated" if len(latents) >= 2 else "random"
     z = sample_latents(key, latents, num, mode)
-    return np.asarray(model.render_videos(params, z, shape, chunk))
+    return render(FromLatents(model, params, z), shape, RenderSettings(chunk))
 
 
 def _render_interpolation_grid(model, params, latents, shape, chunk: int) -> np.ndarray:
@@ -99,5 +100,7 @@ def _render_interpolation_grid(model, params, latents, shape, chunk: int) -> np.
     num_pairs = min(3, len(latents) // 2)
     for p in range(num_pairs):
         path = interpolation_path(latents[2 * p], latents[2 * p + 1], 6, "slerp")
-        rows.append(to_uint8(np.asarray(model.render_videos(params, path, shape, chunk))))
+        rows.append(
+            to_uint8(render(FromLatents(model, params, path), shape, RenderSettings(chunk)))
+        )
     return tile_grid(np.stack(rows))  # rows = pairs, columns = interpolation steps

@@ -11,8 +11,9 @@ import jax
 import numpy as np
 import pytest
 
-import inrv_jax.tasks.render
+import inrv_jax.rendering
 import inrv_jax.train.run
+import inrv_jax.train.step
 from inrv_jax.cli import main
 from inrv_jax.errors import (
     DiskFullError,
@@ -140,7 +141,7 @@ def test_a_bug_keeps_its_traceback(workdir, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(inrv_jax.tasks.render, "render_latent", broken)
+    monkeypatch.setattr(inrv_jax.rendering, "render", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main(
             ["render", "--workdir", str(workdir), "--index", "0", "--out", str(tmp_path / "v.npy")]
@@ -156,7 +157,7 @@ def test_train_out_of_memory_names_the_config_keys_that_lower_memory(tmp_path, c
 
         return step
 
-    monkeypatch.setattr(inrv_jax.train.run, "jit_train_step", step_that_does_not_fit)
+    monkeypatch.setattr(inrv_jax.train.step, "jit_train_step", step_that_does_not_fit)
     argv = ["train", "--config", SMALL, "--workdir", str(tmp_path), "--config.mesh.data=1",
             "--config.train.progress=false"]  # fmt: skip
     assert main(argv) == 2

@@ -8,9 +8,9 @@ import pytest
 
 from inrv_jax import masks
 from inrv_jax.metrics.image import psnr
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.tasks import inversion
 from inrv_jax.tasks.invert import prepare, run_task
-from inrv_jax.tasks.render import render_latents
 
 MASKED_TASKS = ("inpainting", "prediction", "frame-interpolation", "temporal", "sparse", "box")
 
@@ -20,7 +20,7 @@ def _videos_from_latents(trained, num, seed=0):
     rng = np.random.default_rng(seed)
     lat = trained.latents
     z = (lat.mean(0) + lat.std(0) * rng.standard_normal((num, lat.shape[1]))).astype(np.float32)
-    return z, render_latents(trained, z, trained.video_shape)
+    return z, render(FromLatents(trained.model, trained.params, z), trained.video_shape)
 
 
 @pytest.mark.parametrize("batch", [1, 16])
@@ -31,7 +31,7 @@ def test_recovers_video_of_known_latent(trained, batch):
     assert res.latents.shape == (batch, trained.latents.shape[1])
     assert res.losses.shape == (200, batch)
     assert (res.losses[-1] < res.losses[0]).all()
-    recon = render_latents(trained, res.latents, trained.video_shape)
+    recon = render(FromLatents(trained.model, trained.params, res.latents), trained.video_shape)
     p = np.asarray(psnr(jnp.asarray(recon), jnp.asarray(videos)))
     assert p.min() >= 35.0, p
 
@@ -118,7 +118,9 @@ def test_a_registered_task_runs_without_changes_elsewhere(trained, monkeypatch):
 
 def test_nearest_init_finds_the_rendered_training_video(trained):
     j = 2
-    video = render_latents(trained, trained.latents[j : j + 1], trained.video_shape)
+    video = render(
+        FromLatents(trained.model, trained.params, trained.latents[j : j + 1]), trained.video_shape
+    )
     obs = inversion.observe(video, np.ones(trained.video_shape, np.float32))
     z = inversion.nearest_latents(trained.model, trained.params, trained.latents, obs, chunk=3)
     np.testing.assert_array_equal(z[0], trained.latents[j])

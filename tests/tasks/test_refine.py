@@ -5,9 +5,9 @@ import jax
 import numpy as np
 import pytest
 
+from inrv_jax.rendering import FromINRs, FromLatents, render
 from inrv_jax.tasks.invert import prepare, run_task
-from inrv_jax.tasks.refine import refine, render_inrs
-from inrv_jax.tasks.render import render_latents
+from inrv_jax.tasks.refine import refine
 
 
 @pytest.fixture
@@ -64,8 +64,10 @@ def test_zero_refine_steps_render_as_the_latents_and_refine_improves_the_fit(set
     trained, videos, z = setup
     obs = prepare(videos, "all").obs
     still = refine(trained.model, trained.params, z, obs, steps=0)
-    recon = render_inrs(trained.model.inr_spec, still.inr, trained.video_shape)
-    np.testing.assert_allclose(recon, render_latents(trained, z, trained.video_shape), atol=1e-5)
+    recon = render(FromINRs(trained.model.inr_spec, still.inr), trained.video_shape)
+    np.testing.assert_allclose(
+        recon, render(FromLatents(trained.model, trained.params, z), trained.video_shape), atol=1e-5
+    )
     base = run_task(trained, videos[:2], "all", steps=2)
     tuned = run_task(trained, videos[:2], "all", steps=2, refine_steps=20, refine_lr=1e-3)
     assert tuned.summary["psnr"] > base.summary["psnr"] + 0.1
@@ -97,11 +99,11 @@ def test_the_anchor_keeps_the_refined_inr_near_the_generated_one(setup):
     count = sum(x[0].size for x in jax.tree.leaves(start))
     # Adam on a small lr keeps the objective near or below where it began (2x margin).
     assert (sq / count <= 2 * held.losses[0] / anchor).all()
-    generated = render_latents(trained, z, trained.video_shape)
+    generated = render(FromLatents(trained.model, trained.params, z), trained.video_shape)
     hidden = prepared.unobserved
 
     def moved(res):
-        recon = render_inrs(trained.model.inr_spec, res.inr, trained.video_shape)
+        recon = render(FromINRs(trained.model.inr_spec, res.inr), trained.video_shape)
         return np.sqrt(np.mean(np.square(recon - generated)[hidden]))
 
     assert moved(held) < 0.5 * moved(free)

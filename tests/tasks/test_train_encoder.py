@@ -12,8 +12,8 @@ import pytest
 
 from inrv_jax.cli import main
 from inrv_jax.encoder import load_encoder
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import render_latents
 from inrv_jax.tasks.train_encoder import Settings, mask_bank, train_workdir
 
 SETTINGS = Settings(steps=20, batch=4, pixels=256, lr=3e-3, log_every=10)
@@ -76,7 +76,9 @@ def test_init_encoder_with_zero_steps_is_the_encoders_latents_rendered(copy, tra
     np.testing.assert_array_equal(res.latents, z)
     assert res.losses.shape == (0, 3)
     np.testing.assert_allclose(
-        res.recon, render_latents(trained, z, trained.video_shape), atol=1e-6
+        res.recon,
+        render(FromLatents(trained.model, trained.params, z), trained.video_shape),
+        atol=1e-6,
     )
     assert np.abs(z - z[:1]).max() > 0  # the latents depend on the videos
 

@@ -19,10 +19,10 @@ from inrv_jax.encoder import has_encoder, load_encoder, mask_bank
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch
 from inrv_jax.model import make_model
+from inrv_jax.rendering import FromLatents, render
 from inrv_jax.settings import from_stored, replace, to_dict
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
 from inrv_jax.tasks.invert import run_task
-from inrv_jax.tasks.render import render_latents
 from inrv_jax.train.loop import train_and_evaluate
 from inrv_jax.train.step import JointEncoder, StepSettings, build_step, make_grad_fn
 
@@ -223,7 +223,9 @@ def test_init_encoder_with_zero_steps_renders_the_models_own_encoder(joint_runs)
     z = np.asarray(tm.model.encode(tm.params, res.prepared.observed, res.prepared.weights))
     np.testing.assert_allclose(res.latents, z, rtol=1e-5, atol=1e-8)
     assert np.abs(z - z[:1]).max() > 0  # trained: the latents depend on the videos
-    np.testing.assert_allclose(res.recon, render_latents(tm, z, SHAPE), atol=1e-5)
+    np.testing.assert_allclose(
+        res.recon, render(FromLatents(tm.model, tm.params, z), SHAPE), atol=1e-5
+    )
     enc = load_encoder(joint_runs[0], tm.step, tm.latents.shape[1], trained=tm)
     np.testing.assert_allclose(enc.encode(res.prepared.observed, res.prepared.weights), z,
                                rtol=1e-5, atol=1e-8)  # fmt: skip

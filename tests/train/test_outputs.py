@@ -6,6 +6,7 @@ from PIL import Image
 
 from inrv_jax.model import make_model
 from inrv_jax.pixels import to_uint8
+from inrv_jax.rendering import FromLatents, RenderSettings, render
 from inrv_jax.train.outputs import write_samples
 
 from helpers import blob_videos, tiny_settings
@@ -33,11 +34,13 @@ def test_write_samples_renders_pictures_at_4x_beside_the_nearest_upsampled_targe
     top = grid.shape[0] - (2 * 66 - 2)  # caption rows above two 64-pixel rows, 2-pixel gaps
     assert top >= 12 and grid.shape[1:] == (2 * 66 - 2, 3)  # two 64-pixel columns: 4 x 16
     target_up = to_uint8(np.repeat(np.repeat(targets[:, 0], 4, axis=1), 4, axis=2))
-    render = to_uint8(np.asarray(model.render_videos(params, latents, (2, 64, 64), 1 << 12)))
+    rendered = to_uint8(
+        render(FromLatents(model, params, latents), (2, 64, 64), RenderSettings(1 << 12))
+    )
     for i in range(2):
         rows = grid[top + 66 * i : top + 66 * i + 64]
         np.testing.assert_array_equal(rows[:, :64], target_up[i])  # exactly the data's pixels
-        np.testing.assert_array_equal(rows[:, 66:], render[i, 0])
+        np.testing.assert_array_equal(rows[:, 66:], rendered[i, 0])
     assert _png(tmp_path / "sample_00_4x.png").shape == (64, 2 * 66 - 2, 3)  # frames in a row
     assert _png(tmp_path / "interpolation_4x.png").shape == (64, 6 * 66 - 2, 3)  # 1 pair, 6 steps
 
