@@ -553,6 +553,6 @@ def _deep_copy(tree: Mapping) -> dict:
     return {k: _deep_copy(v) if isinstance(v, Mapping) else v for k, v in tree.items()}
 
 
-def from_stored(config: Mapping, version: int) -> Settings:
+def from_stored(stored: Mapping, version: int) -> Settings:
     """The settings of a run from the config its checkpoint stored (``migrate`` first)."""
-    return from_dict(migrate(config, version))
+    return from_dict(migrate(stored, version))

@@ -65,7 +65,7 @@ def test_default_official_architecture_is_inferred_from_shapes():
         latent_dim=128, head_hidden=256, head_depth=4, inr_hidden=256, inr_depth=4,
         num_freqs=10, out_dim=3, num_heads=10, code_rows=5, code_dim=128, conditional=False,
     )  # fmt: skip
-    config = oi._config(arch, 5, (25, 100, 100), None)
+    config = oi._settings(arch, 5, (25, 100, 100), None)
     assert config.model.hypernet.depth == 4 and config.model.inr.depth == 4
     import jax
 

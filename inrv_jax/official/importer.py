@@ -114,7 +114,7 @@ def _manifest(kept: list[int], data_list, video_shape, ckpt_path: pathlib.Path, 
     return Manifest(entries=tuple(entries), settings=settings)
 
 
-def _config(arch: OfficialArchitecture, num_videos: int, video_shape, data_list) -> Settings:
+def _settings(arch: OfficialArchitecture, num_videos: int, video_shape, data_list) -> Settings:
     """The settings of the imported run: the base recipe with the checkpoint's architecture."""
     settings = settings_lib.replace(Settings(), {
         "data.spec": os.path.abspath(data_list) if data_list else "official",
@@ -181,13 +181,13 @@ def import_official(
     latents, kept, latent_report = official_latents(sd, ckpt["learned_latents"], arch, drop_missing)
     num_total = arch.code_rows or len(kept)
     manifest = _manifest(kept, data_list, shape, path, num_total)
-    config = _config(arch, len(kept), shape, data_list)
+    settings = _settings(arch, len(kept), shape, data_list)
     step = official_step(ckpt)
     params = {"codes": {"embedding": latents}, "hypernet": convert_hypernet(sd, arch)}
-    _check_params(config, len(kept), params)
+    _check_params(settings, len(kept), params)
     ignored = _ignored_tensors(sd)
     official = _provenance(path, arch, step, latent_report, ignored)
-    _write(workdir, config, manifest, params, latents, shape, step, official, overwrite)
+    _write(workdir, settings, manifest, params, latents, shape, step, official, overwrite)
     return {
         "workdir": str(pathlib.Path(workdir).absolute()),
         "step": step,
@@ -227,13 +227,13 @@ def _provenance(
     }
 
 
-def _check_params(config, num_videos: int, params) -> None:
+def _check_params(settings: Settings, num_videos: int, params) -> None:
     """The converted tree must be exactly what ``make_model`` builds (structure and shapes)."""
     import jax
 
     from inrv_jax.model import make_model
 
-    model = make_model(config.model, num_videos)
+    model = make_model(settings.model, num_videos)
     expected = jax.eval_shape(model.init, jax.random.key(0))
     got = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), params)
     if jax.tree.structure(expected) != jax.tree.structure(got) or jax.tree.leaves(
@@ -245,7 +245,7 @@ def _check_params(config, num_videos: int, params) -> None:
         )
 
 
-def _write(workdir, config, manifest, params, latents, shape, step, official, overwrite):
+def _write(workdir, settings, manifest, params, latents, shape, step, official, overwrite):
     import jax.numpy as jnp
 
     from inrv_jax.checkpoint import CheckpointStore, make_meta
@@ -255,10 +255,10 @@ def _write(workdir, config, manifest, params, latents, shape, step, official, ov
     if overwrite and ckpt_dir.is_dir():
         shutil.rmtree(ckpt_dir)
     params = {k: {n: jnp.asarray(v) for n, v in sub.items()} for k, sub in params.items()}
-    tx = make_optimizer(config.optim, config.train.steps)
+    tx = make_optimizer(settings.optim, settings.train.steps)
     state = TrainState.create(params, tx, step=step)
-    latent_dim = int(config.model.latent_dim)
-    meta = make_meta(config, manifest.to_json(), len(manifest), shape, latent_dim)
+    latent_dim = int(settings.model.latent_dim)
+    meta = make_meta(settings, manifest.to_json(), len(manifest), shape, latent_dim)
     meta["official_import"] = official
     store = CheckpointStore(workdir, keep=1, async_save=False)
     try:

@@ -123,13 +123,13 @@ def _losses(values) -> dict:
 
 
 def train_encoder(trained, settings: Settings, previous: Encoder | None = None, videos=None,
-                  config=None, log=print) -> Encoder:  # fmt: skip
+                  sizes: EncoderSettings | None = None, log=print) -> Encoder:  # fmt: skip
     """Train (or continue ``previous``) an encoder for ``trained`` (a ``TrainedModel``).
 
     Args:
       videos: the training clips f32[N, T, H, W, 3] (default ``training_videos(trained)``);
         clip i's target latent is ``trained.latents[i]``.
-      config: the encoder's widths (``encoder.default_config()``; a continued encoder keeps
+      sizes: the encoder's widths (``encoder.default_config()``; a continued encoder keeps
         its own).
 
     Returns:
@@ -141,7 +141,7 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     videos = training_videos(trained) if videos is None else np.asarray(videos, np.float32)
     shape = tuple(videos.shape[1:4])
     bank, _ = mask_bank(shape)
-    module, cfg, mean, std, done = _encoder_start(previous, config, latents)
+    module, cfg, mean, std, done = _encoder_start(previous, sizes, latents)
     mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
     tx, step = _make_step(module, trained.model, settings)
     params, opt_state = _initial_state(module, tx, previous, shape, settings.seed)
@@ -181,14 +181,14 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     return Encoder(module, arrays, meta)
 
 
-def _encoder_start(previous: Encoder | None, config: EncoderSettings | None, latents):
+def _encoder_start(previous: Encoder | None, sizes: EncoderSettings | None, latents):
     """(module, config dict, latent mean f32[D], std f32[D], steps done) of the encoder to
-    train: ``previous``'s own, else a new one of ``config`` (default ``default_config()``)
+    train: ``previous``'s own, else a new one of ``sizes`` (default ``default_config()``)
     normalising by the latents' statistics."""
     if previous is not None:
         mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
         return previous.module, previous.meta["config"], mean, std, int(previous.meta["steps"])
-    sizes = config or default_config()
+    sizes = sizes or default_config()
     module = make_encoder(sizes, latents.shape[1])
     return module, sizes_of(sizes), latents.mean(0), np.maximum(latents.std(0), 1e-6), 0
 

@@ -24,7 +24,7 @@ from inrv_jax.errors import DiskFullError, UserError, disk_full
 from inrv_jax.metrics.image import psnr
 from inrv_jax.pixels import to_unit_range
 from inrv_jax.rendering import FromLatents, RenderSettings, render
-from inrv_jax.settings import DistributedSettings, Settings
+from inrv_jax.settings import DistributedSettings, Settings, TrainSettings
 from inrv_jax.sharding import any_process, global_batch, host_tree
 from inrv_jax.train.outputs import write_samples
 from inrv_jax.train.run import DataMismatchError, InitState, Run, build_run
@@ -127,12 +127,12 @@ def _train(run: Run, stop) -> dict:
         return _finish(run, state, metrics)
 
 
-def _progress_bar(run: Run, train_cfg):
-    if not (run.is_main and train_cfg.progress):
+def _progress_bar(run: Run, train: TrainSettings):
+    if not (run.is_main and train.progress):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=train_cfg.steps, initial=run.start, dynamic_ncols=True, desc="train")
+    return tqdm(total=train.steps, initial=run.start, dynamic_ncols=True, desc="train")
 
 
 def _next_batch(run: Run) -> dict:
