@@ -9,13 +9,13 @@ Sections (each prints one JSON line; a markdown table follows at the end):
   (2048x2048 @ 2048x2048, best of N). This is the yardstick for "fraction of peak".
 * ``train``: the train step at the official architecture (latent 128, per-tensor heads, INR
   63-256x4-3, per-pixel L1, Adam 1e-4, all pixels) for each (frames, height, width, batch):
-  JAX (``make_train_step`` + ``jit_train_step``, exactly what the trainer runs:
+  JAX (``inrv_jax.train.step.build_step``, exactly what the trainer runs:
   ``common.build_jax_step``) and the PyTorch
   official step (``benchmarks/torch_official.bench_train_step``; Adam "default" = what the
   official script gets on CPU, and "fused" = the strongest torch Adam). FLOPs are analytic
   (``train_step_flops``: matmuls only, forward + backward), the same count for both.
 * ``render``: videos/s and peak RSS rendering 25x128x128 and 25x256x256 videos from a latent
-  (``ModelFns.render_videos``, chunked), each in its own subprocess.
+  (``inrv_jax.rendering.render``, chunked), each in its own subprocess.
 * ``train_memory``: peak RSS of a subprocess that trains 25x100x100, batch 2, all pixels:
   the official step (L1; the INR gradient is chunked) and the faithful recipe (L1 + 0.7 LPIPS)
   with ``train.remat`` on and off. XLA:CPU does not report memory through
@@ -81,8 +81,8 @@ def bench_jax_step(frames, height, width, batch, steps=5, warmup=2, remat=False,
     """Time the JAX train step at the official architecture (all pixels, L1, Adam)."""
     from benchmarks.torch_official import OfficialConfig, train_step_flops
 
-    config = common.official_config(batch, remat, chunk)
-    step, state, data, coords, key = common.build_jax_step(config, (frames, height, width), batch)
+    settings = common.official_settings(batch, (frames, height, width), remat, chunk)
+    step, state, data, coords, key = common.build_jax_step(settings, batch)
     holder = {"state": state}
 
     def run():
@@ -140,18 +140,18 @@ def bench_torch_step(frames, height, width, batch, steps=5, warmup=2, adam="defa
 
 
 def child_render(frames, height, width, batch, reps, chunk) -> dict:
-    from inrv_jax.config import base_config
+    from inrv_jax import settings as settings_lib
     from inrv_jax.model import make_model
+    from inrv_jax.rendering import FromLatents, RenderSettings, render
 
-    c = base_config()
-    c.model.latent_dim = "128"
-    model = make_model(c.model, 1)
+    model = make_model(settings_lib.replace(settings_lib.ModelSettings(), {"latent_dim": "128"}), 1)
     params = model.init(jax.random.key(0))
     z = 0.01 * jax.random.normal(jax.random.key(1), (batch, 128))
     rss_before = _peak_rss_mb()
 
     def run():
-        return np.asarray(model.render_videos(params, z, (frames, height, width), chunk=chunk))
+        source = FromLatents(model, params, z)
+        return render(source, (frames, height, width), RenderSettings(chunk=chunk, batch=batch))
 
     c0 = time.perf_counter()
     run()
@@ -173,16 +173,15 @@ def child_render(frames, height, width, batch, reps, chunk) -> dict:
 
 
 def child_train_memory(frames, height, width, batch, steps, remat, chunk, lpips=False) -> dict:
-    config = common.official_config(batch, remat, chunk)
-    lp = None
+    changes, lp = {}, None
     if lpips:  # the faithful recipe: L1 + 0.7 LPIPS(VGG16) per frame
         from inrv_jax.metrics.lpips import load_lpips
 
-        config.loss.lpips_weight = 0.7
+        changes["loss.lpips_weight"] = 0.7
         lp = load_lpips("vgg16")
-    step, state, data, coords, key = common.build_jax_step(
-        config, (frames, height, width), batch, lp
-    )
+    settings = common.official_settings(batch, (frames, height, width), remat, chunk,
+                                        changes=changes)  # fmt: skip
+    step, state, data, coords, key = common.build_jax_step(settings, batch, lp)
     rss_setup = _peak_rss_mb()
     walls = []
     for _ in range(steps):

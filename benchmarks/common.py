@@ -250,55 +250,61 @@ def heldout_cell(res: dict) -> str:
 
 
 # ------------------------------------------------------------- the train step, as the trainer runs it
-def official_config(batch: int, remat: bool = False, chunk: int = 1 << 14, sample_frac=1.0):
-    """The official architecture and step as a config: latent 128, per-tensor heads, INR
-    63-256x4-3, L1 only, Adam 1e-4, ``batch`` clips a step, one device."""
-    from inrv_jax.config import base_config
+def official_settings(batch: int, video_shape=(25, 100, 100), remat: bool = False,
+                      chunk: int = 1 << 14, sample_frac: float = 1.0, changes=None):  # fmt: skip
+    """The official architecture and step as ``Settings``: latent 128, per-tensor heads, INR
+    63-256x4-3, L1 only, Adam 1e-4, ``batch`` clips a step of ``video_shape`` (T, H, W), one
+    device; ``changes``: further {"a.b": value} (``settings.replace``). Validated. The official
+    nerf encoding keeps ``model.inr.grid`` () (renders place pixels on the grid they are asked
+    for, as the official code does); another encoding gets the clips' grid (``resolve``)."""
+    from inrv_jax import settings as settings_lib
 
-    c = base_config()
-    c.model.latent_dim = "128"
-    c.loss.lpips_weight = 0.0
-    c.loss.distance = "l1"
-    c.train.batch_size = batch
-    c.train.sample_frac = sample_frac
-    c.train.remat = remat
-    c.train.render_chunk = chunk
-    c.mesh.data, c.mesh.model = 1, 1
-    return c
+    t, h, w = (int(x) for x in video_shape)
+    values = {
+        "data.frames": t,
+        "data.size": (h, w),
+        "model.latent_dim": "128",
+        "loss.lpips_weight": 0.0,
+        "loss.distance": "l1",
+        "train.batch_size": batch,
+        "train.sample_frac": sample_frac,
+        "train.remat": remat,
+        "train.render_chunk": chunk,
+        "mesh.data": 1,
+        "mesh.model": 1,
+        **(changes or {}),
+    }
+    settings = settings_lib.replace(settings_lib.Settings(), values)
+    if settings.model.inr.encoding != "nerf":
+        settings = settings_lib.resolve(settings)
+    settings_lib.validate(settings)
+    return settings
 
 
-def train_step_parts(config, video_shape, num_videos: int, lpips=None, seed: int = 0):
-    """(model, jitted train step, initial state, mesh) of ``config`` for ``num_videos`` clips of
-    ``video_shape`` (T, H, W) on one device, built exactly as the trainer builds them;
-    parameters initialised from ``seed``."""
+def train_step_parts(settings, num_videos: int, lpips=None, seed: int = 0):
+    """(model, jitted train step, initial state, mesh) of ``settings`` for ``num_videos`` clips
+    of ``settings.video_shape`` on one device: ``inrv_jax.train.step.build_step``, the trainer's
+    own assembly; parameters initialised from ``seed``."""
     import jax
 
-    from inrv_jax.model import make_model
-    from inrv_jax.sharding import make_mesh
-    from inrv_jax.state import create_sharded_state, make_init_fn, make_optimizer
-    from inrv_jax.train.step import jit_train_step, make_train_step
+    from inrv_jax.train.step import build_step
 
-    model = make_model(config.model, num_videos)
-    tx = make_optimizer(config.optim, int(config.train.steps))
-    mesh = make_mesh(config.mesh, jax.devices()[:1])
-    rules = [tuple(r) for r in config.mesh.rules]
-    state, sh = create_sharded_state(make_init_fn(model, tx), jax.random.key(seed), mesh, rules)
-    step = jit_train_step(make_train_step(model, tx, config, tuple(video_shape), lpips), sh, mesh)
-    return model, step, state, mesh
+    parts = build_step(settings, num_videos, devices=jax.devices()[:1], lpips=lpips)
+    return parts.model, parts.step_fn, parts.init_state(jax.random.key(seed)), parts.mesh
 
 
-def build_jax_step(config, video_shape, num_videos: int, lpips=None):
-    """The trainer's step on random clips: (jitted step, state, batch {"index", "video"
-    f32[B, T, H, W, 3]}, coords f32[T*H*W, 3], step key)."""
+def build_jax_step(settings, num_videos: int, lpips=None):
+    """The trainer's step on random clips of ``settings.video_shape``: (jitted step, state,
+    batch {"index", "video" f32[B, T, H, W, 3]}, coords f32[T*H*W, 3], step key)."""
     import jax
     import jax.numpy as jnp
 
     from inrv_jax.coords import make_grid
     from inrv_jax.sharding import global_batch
 
-    t, h, w = video_shape
-    b = int(config.train.batch_size)
-    _, step, state, mesh = train_step_parts(config, video_shape, num_videos, lpips)
+    t, h, w = settings.video_shape
+    b = int(settings.train.batch_size)
+    _, step, state, mesh = train_step_parts(settings, num_videos, lpips)
     videos = np.random.default_rng(0).uniform(-1, 1, (b, t, h, w, 3)).astype(np.float32)
     batch = global_batch(
         {"index": np.arange(b, dtype=np.int32) % num_videos, "video": videos}, mesh
@@ -338,7 +344,8 @@ def load_model(workdir):
 
 
 def train_once(config, workdir, progressive: bool = False, fresh: bool = False) -> dict:
-    """Train ``config`` in ``workdir``, or reuse the run finished there before.
+    """Train ``config`` (a ConfigDict, turned into ``Settings`` by ``config.to_settings``) in
+    ``workdir``, or reuse the run finished there before.
 
     Args:
       progressive: ``train.stages`` (``inrv_jax.train.progressive``).
@@ -347,6 +354,7 @@ def train_once(config, workdir, progressive: bool = False, fresh: bool = False) 
       {"seconds" (the training call, data and compilation included), "steps", "num_videos",
       "recon_psnr", "steps_per_s" (last logged), "load"}, also in ``WORKDIR/benchmark_run.json``.
     """
+    from inrv_jax.config import to_settings
     from inrv_jax.train.loop import train_and_evaluate
     from inrv_jax.train.progressive import train_progressive
 
@@ -356,12 +364,13 @@ def train_once(config, workdir, progressive: bool = False, fresh: bool = False) 
         return json.loads(done.read_text())
     if fresh:
         shutil.rmtree(workdir, ignore_errors=True)
+    settings = to_settings(config)
     start = time.perf_counter()
-    final = (train_progressive if progressive else train_and_evaluate)(config, workdir)
+    final = (train_progressive if progressive else train_and_evaluate)(settings, workdir)
     record = {
         "seconds": time.perf_counter() - start,
-        "steps": int(config.train.steps),
-        "num_videos": int(config.data.num_videos),
+        "steps": int(settings.train.steps),
+        "num_videos": int(settings.data.num_videos),
         "recon_psnr": final["recon/psnr"],
         "steps_per_s": final.get("perf/steps_per_s"),
         "load": load_avg(),
@@ -371,8 +380,9 @@ def train_once(config, workdir, progressive: bool = False, fresh: bool = False) 
 
 
 def step_rate(config, workdir, steps: int) -> float:
-    """Steps per second of ``config`` after compilation: the last logged rate of a short
-    throwaway run of ``steps`` steps in ``workdir`` (always started afresh)."""
+    """Steps per second of ``config`` (a ConfigDict) after compilation: the last logged rate of
+    a short throwaway run of ``steps`` steps in ``workdir`` (always started afresh)."""
+    from inrv_jax.config import to_settings
     from inrv_jax.train.loop import train_and_evaluate
 
     shutil.rmtree(workdir, ignore_errors=True)
@@ -382,7 +392,7 @@ def step_rate(config, workdir, steps: int) -> float:
     c.train.log_every = steps // 2
     c.train.eval_every = c.train.checkpoint_every = steps
     c.train.num_samples = 0
-    return float(train_and_evaluate(c, pathlib.Path(workdir))["perf/steps_per_s"])
+    return float(train_and_evaluate(to_settings(c), pathlib.Path(workdir))["perf/steps_per_s"])
 
 
 class MemoFeatures:
@@ -455,22 +465,23 @@ def unseen_from(train_data, num: int, seed: int, split: str | None = None, seen=
     ``builtin.split``): the first ``num`` clips sharing no frame with its training clips.
 
     Args:
-      train_data: the training run's ``config.data``.
+      train_data: the training run's ``settings.data`` (``DataSettings``).
       seen: the training clips' ``frame_digests`` when already computed.
     Returns:
       (f32[num, T, H, W, 3] in [-1, 1], skipped candidate indices).
     """
-    from inrv_jax.data import source_from_config
+    from inrv_jax import settings as settings_lib
+    from inrv_jax.data import source_from_settings
     from inrv_jax.tasks.heldout_protocol import CANDIDATES_PER_CLIP, frame_digests, unseen_clips
 
     if seen is None:
-        seen = frame_digests(source_from_config(train_data))
-    cfg = train_data.copy_and_resolve_references()
-    cfg.seed, cfg.num_videos = seed, CANDIDATES_PER_CLIP * num
+        seen = frame_digests(source_from_settings(train_data))
+    changes = {"seed": seed, "num_videos": CANDIDATES_PER_CLIP * num}
     if split is not None:
-        cfg.builtin.split = split
+        changes["builtin"] = {**train_data.builtin, "split": split}
+    data = settings_lib.replace(train_data, changes)
     what = f"data seed {seed}" + (f" {split}" if split else "")
-    return unseen_clips(source_from_config(cfg), seen, num, what)
+    return unseen_clips(source_from_settings(data), seen, num, what)
 
 
 def heldout_sets(clips: AtariClips, train_videos: int, num: int, split: str = "test",
@@ -486,11 +497,12 @@ def heldout_sets(clips: AtariClips, train_videos: int, num: int, split: str = "t
     Returns:
       ({set: f32[num, T, H, W, 3] in [-1, 1]}, {set: skipped candidate indices}).
     """
-    from inrv_jax.data import source_from_config
+    from inrv_jax.config import to_settings
+    from inrv_jax.data import source_from_settings
     from inrv_jax.tasks.heldout_protocol import frame_digests
 
-    train_data = atari_config(clips, train_videos, 1).data
-    seen = frame_digests(source_from_config(train_data))
+    train_data = to_settings(atari_config(clips, train_videos, 1)).data
+    seen = frame_digests(source_from_settings(train_data))
     seeds = dict(zip(("episodes", "games"), SPLIT_SEEDS[split], strict=True))
     games = {"episodes": "train", "games": "heldout_games"}
     sets, skipped = {}, {}

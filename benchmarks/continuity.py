@@ -98,17 +98,18 @@ def config_path(config: str) -> str:
     return config if os.path.isabs(config) else str(ROOT / config)
 
 
-def truths(config, num: int, scale: int):
-    """(videos, truth_up, truth_half) f32 in [-1, 1] for the first ``num`` training clips."""
+def truths(data, num: int, scale: int):
+    """(videos, truth_up, truth_half) f32 in [-1, 1] for the first ``num`` training clips of
+    ``data`` (a run's ``DataSettings``)."""
     from inrv_jax.data.builtin import off_grid_truth
     from inrv_jax.data.options import ClipOptions
     from inrv_jax.pixels import to_unit_range
 
-    opts = ClipOptions.from_config(config.data)
-    t, (h, w) = int(config.data.frames), tuple(config.data.size)
+    opts = ClipOptions.from_settings(data)
+    t, (h, w) = int(data.frames), tuple(data.size)
     on, up, half = [], [], []
     for i in range(num):
-        make = lambda size, times: off_grid_truth(config.data.spec, opts, i, size, times)  # noqa: E731,B023
+        make = lambda size, times: off_grid_truth(data.spec, opts, i, size, times)  # noqa: E731,B023
         on.append(make((h, w), np.arange(t, dtype=np.float64)))
         up.append(make((h * scale, w * scale), np.arange(t, dtype=np.float64)))
         half.append(make((h, w), np.arange(t - 1, dtype=np.float64) + 0.5))
@@ -117,23 +118,24 @@ def truths(config, num: int, scale: int):
 
 def run_variant(args, name: str, work: pathlib.Path) -> dict:
     from inrv_jax.checkpoint import load_trained
-    from inrv_jax.config import load_config
-    from inrv_jax.data import source_from_config
+    from inrv_jax.config import load_config, to_settings
+    from inrv_jax.data import source_from_settings
     from inrv_jax.pixels import to_unit_range
+    from inrv_jax.rendering import FromLatents, render
     from inrv_jax.tasks.continuity import continuity_scores
     from inrv_jax.train.loop import train_and_evaluate
 
     overrides = VARIANTS[name] + list(args.set) + ["train.progress=false"]
-    config = load_config(config_path(args.config), overrides)
+    settings = to_settings(load_config(config_path(args.config), overrides))
     workdir = work / name
     shutil.rmtree(workdir, ignore_errors=True)  # always a fresh run (an old one would resume)
     start = time.perf_counter()
-    summary = train_and_evaluate(config, workdir)
+    summary = train_and_evaluate(settings, workdir)
     seconds = time.perf_counter() - start
     trained = load_trained(workdir)
-    source = source_from_config(trained.config.data)
+    source = source_from_settings(trained.settings.data)
     num = min(len(source), args.clips or len(source))
-    videos, truth_up, truth_half = truths(trained.config, num, args.scale)
+    videos, truth_up, truth_half = truths(trained.settings.data, num, args.scale)
     stored = to_unit_range(np.stack([source.load(i) for i in range(num)]))
     if not np.array_equal(stored, videos):
         raise RuntimeError(f"{name}: the generator's on-grid frames differ from the training clips")
@@ -141,14 +143,8 @@ def run_variant(args, name: str, work: pathlib.Path) -> dict:
         trained.model, trained.params, trained.latents[:num], videos, truth_up, truth_half,
         args.scale,
     )  # fmt: skip
-    pictures = np.clip(
-        np.asarray(
-            trained.model.render_videos(
-                trained.params, trained.latents[:1], (videos.shape[1], *truth_up.shape[2:4])
-            )
-        ),
-        -1, 1,
-    )  # fmt: skip
+    first = FromLatents(trained.model, trained.params, trained.latents[:1])
+    pictures = np.clip(render(first, (videos.shape[1], *truth_up.shape[2:4])), -1, 1)
     np.save(workdir / "render_up_clip0.npy", pictures[0])
     return {
         "variant": name,
@@ -187,7 +183,7 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def picture(record: dict, work: pathlib.Path, out: pathlib.Path, config, scale: int) -> None:
+def picture(record: dict, work: pathlib.Path, out: pathlib.Path, settings, scale: int) -> None:
     """Frame 3 of clip 0: the training frame (nearest), bicubic, INR-V of the first variant
     (nerf, before) and of the recipe's own encoding (after; else the last variant), the truth;
     all at ``scale`` x."""
@@ -196,11 +192,11 @@ def picture(record: dict, work: pathlib.Path, out: pathlib.Path, config, scale: 
     from inrv_jax.pixels import to_uint8
     from inrv_jax.tasks.continuity import upsample
 
-    videos, truth_up, _ = truths(config, 1, scale)
+    videos, truth_up, _ = truths(settings.data, 1, scale)
     f = min(3, videos.shape[1] - 1)
     near = np.repeat(np.repeat(videos[0, f], scale, 0), scale, 1)
     panels = [("training 32x32", near), ("bicubic", upsample(videos, scale, "bicubic")[0, f])]
-    own = [r for r in record["rows"] if r["variant"] == config.model.inr.get("encoding")]
+    own = [r for r in record["rows"] if r["variant"] == settings.model.inr.encoding]
     for row in (record["rows"][0], (own or record["rows"])[-1]):
         render = np.load(work / row["variant"] / "render_up_clip0.npy")
         panels.append((f"INR-V {row['variant']}", render[f]))
@@ -245,7 +241,7 @@ def render_record(path: str) -> None:
 
 
 def main(argv=None) -> dict:
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, to_settings
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--render"]:  # python -m benchmarks.continuity --render OUT/continuity.json
@@ -260,7 +256,7 @@ def main(argv=None) -> dict:
         (out / "continuity.json").write_text(json.dumps(record, indent=1))
         (out / "continuity.md").write_text(markdown(record))
         print(markdown(record), flush=True)
-    picture(record, work, out, load_config(config_path(args.config)), args.scale)
+    picture(record, work, out, to_settings(load_config(config_path(args.config))), args.scale)
     return record
 
 

@@ -42,7 +42,7 @@ def main(argv=None) -> dict:
     out = pathlib.Path(args.out)
     settings = common.heldout_settings(args)
     first = common.load_model(args.workdirs[0])
-    clips, skipped = common.unseen_from(first.config.data, args.heldout, common.HELDOUT_DATA_SEED)
+    clips, skipped = common.unseen_from(first.settings.data, args.heldout, common.HELDOUT_DATA_SEED)
     record = {
         **common.record_header(MODULE, argv),
         "protocol": {"heldout": args.heldout, **dataclasses.asdict(settings)},

@@ -46,14 +46,14 @@ def record_clips(trained, record: dict) -> tuple[np.ndarray, list[int]]:
     from inrv_jax.tasks.videos import heldout_videos
 
     p = record["protocol"]
-    data = trained.config.data
+    data = trained.settings.data
     expected = (p["frames"], p["size"], p["size"])
     if tuple(trained.video_shape) != expected:
         raise SystemExit(f"the model's clips are {trained.video_shape}; the record's {expected}")
     if p["split_seeds"]["test"][0] != int(data.seed) + 1 or str(data.spec) != "atari":
         raise SystemExit("the record's unseen episodes are not atari data seed (training + 1)")
-    if str(data.builtin.holdout_games) != p["holdout_games"]:
-        raise SystemExit(f"the model held out {data.builtin.holdout_games}, the record "
+    if str(data.builtin.get("holdout_games")) != p["holdout_games"]:
+        raise SystemExit(f"the model held out {data.builtin.get('holdout_games')}, the record "
                          f"{p['holdout_games']}")  # fmt: skip
     skipped = set(record["heldout_skipped"][HELDOUT_SET])
     k = int(p["heldout"])

@@ -20,7 +20,7 @@ its process; the parent never starts jax: its machine record comes from the chil
 training loop runs (``s_per_step_synced`` syncs after every step).
 
 JAX child (the official architecture: latent 128, per-tensor heads, INR 63-256x4-3, per-pixel
-L1, Adam 1e-4, all pixels, exactly the trainer's ``make_train_step`` + ``jit_train_step``):
+L1, Adam 1e-4, all pixels, exactly the trainer's ``inrv_jax.train.step.build_step``):
 
 * ``matmul``: the card's bf16 and float32 (default precision) matmul rate, n x n, best of 10:
   the yardstick of MFU, measured in this run (not the datasheet).
@@ -34,7 +34,7 @@ L1, Adam 1e-4, all pixels, exactly the trainer's ``make_train_step`` + ``jit_tra
 * ``inversion``: videos/s of ``tasks.inversion.invert`` at each batch (official-size model,
   T x H x W clips, ``--inv-steps`` Adam steps, ``--inv-pixels`` random pixels per step; and
   all pixels at the small batches), and the speed-up over batch 1.
-* ``render``: videos/s of ``ModelFns.render_videos`` at each shape and batch, with the
+* ``render``: videos/s of ``inrv_jax.rendering.render`` at each shape and batch, with the
   backend's default chunk rows and with the CPU's 2,048 (the setting before this suite).
 
 torch child: the official step (``benchmarks.torch_official``: same architecture, L1, Adam
@@ -183,10 +183,10 @@ def jax_train(sz, dtype: str, batch: int, rows: int, section="train", profile_di
     from benchmarks.torch_official import OfficialConfig, train_step_flops
 
     t, h, w = sz["video"]
-    config = common.official_config(batch)
-    config.model.compute_dtype = dtype
-    config.train.chunk_rows = rows
-    step, state, data, coords, key = common.build_jax_step(config, (t, h, w), batch)
+    settings = common.official_settings(
+        batch, (t, h, w), changes={"model.compute_dtype": dtype, "train.chunk_rows": rows}
+    )
+    step, state, data, coords, key = common.build_jax_step(settings, batch)
     c0 = time.perf_counter()
     compiled = step.lower(state, data, coords, key).compile()
     compile_s = time.perf_counter() - c0
@@ -270,9 +270,9 @@ def _official_model(num_videos: int = 8, dtype: str = "float32"):
 
     from inrv_jax.model import make_model
 
-    cfg = common.official_config(1).model
-    cfg.compute_dtype = dtype
-    model = make_model(cfg, num_videos)
+    model = make_model(
+        common.official_settings(1, changes={"model.compute_dtype": dtype}).model, num_videos
+    )
     return model, model.init(jax.random.key(0))
 
 
@@ -308,8 +308,11 @@ def jax_render(model, params, shape, batch: int, rows: int | None) -> dict:
     import jax
     import numpy as np
 
+    from inrv_jax.rendering import FromLatents, RenderSettings, render
+
     z = 0.01 * np.random.default_rng(1).standard_normal((batch, 128)).astype(np.float32)
-    fn = lambda: model.render_videos(params, z, shape, chunk=1 << 24, rows=rows)  # noqa: E731
+    how = RenderSettings(chunk=1 << 24, rows=rows, batch=batch)
+    fn = lambda: render(FromLatents(model, params, z), shape, how)  # noqa: E731
     c0 = time.perf_counter()
     jax.block_until_ready(fn())
     first = time.perf_counter() - c0

@@ -233,6 +233,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
+    from inrv_jax.config import to_settings
+
     args = parse_args(argv)
     start = time.perf_counter()
     work, out = common.folders(args)
@@ -240,9 +242,9 @@ def main(argv=None) -> dict:
     for n in args.sizes:
         heldout = None
         if args.data == "atari" and args.heldout > 0:
-            cfg = make_config(args, n, FAMILIES[0], args.widths[0], 1)
+            data = to_settings(make_config(args, n, FAMILIES[0], args.widths[0], 1)).data
             heldout, record.setdefault("heldout_skipped", {})[str(n)] = common.unseen_from(
-                cfg.data, args.heldout, common.HELDOUT_DATA_SEED
+                data, args.heldout, common.HELDOUT_DATA_SEED
             )
         for family in args.families:
             for width in args.widths:

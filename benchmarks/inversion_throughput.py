@@ -23,6 +23,7 @@ retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from inrv_jax.rendering import FromLatents, render  # noqa: E402
 from inrv_jax.tasks import inversion  # noqa: E402
 
 MODULE = "benchmarks.inversion_throughput"
@@ -34,14 +35,14 @@ def _model(args):
 
         tm = load_trained(args.workdir)
         return tm.model, tm.params, tm.latents, tm.video_shape
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, to_settings
     from inrv_jax.model import make_model
 
-    cfg = load_config(args.config)
-    model = make_model(cfg.model, 8)
+    settings = to_settings(load_config(args.config))
+    model = make_model(settings.model, 8)
     params = model.init(jax.random.key(0))
     z = np.asarray(model.latents(params, np.arange(8))[0])
-    return model, params, z, (int(cfg.data.frames), *(int(s) for s in cfg.data.size))
+    return model, params, z, settings.video_shape
 
 
 def main(argv=None) -> dict:
@@ -63,7 +64,7 @@ def main(argv=None) -> dict:
     rows = []
     for batch in (int(b) for b in args.batches.split(",")):
         z = learned.mean(0) + learned.std(0) * rng.standard_normal((batch, learned.shape[1]))
-        videos = np.asarray(model.render_videos(params, z.astype(np.float32), shape))
+        videos = render(FromLatents(model, params, z.astype(np.float32)), shape)
         obs = inversion.observe(videos, np.ones(shape, np.float32))
         kw = dict(steps=args.steps, init="zeros", pixels_per_step=args.pixels_per_step)
         inversion.invert(model, params, obs, learned=learned, **kw)  # compile

@@ -51,37 +51,29 @@ def psnr(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(10.0 * np.log10(4.0 / np.maximum(mse, 1e-12))))
 
 
-def fast_config(videos: np.ndarray, max_steps: int):
-    """configs/sample_clips.py sized to the given clips (the fast recipe, unchanged otherwise)."""
-    import importlib.util
+def fast_settings(videos: np.ndarray, max_steps: int):
+    """configs/sample_clips.py sized to the given clips (the fast recipe, unchanged otherwise),
+    as the library's ``Settings`` (the encoding's training grid is the clips' size)."""
+    from inrv_jax.config import load_config, to_settings
 
-    from inrv_jax.config import resolve
-
-    # get_config() itself, not load_config: that resolves model.inr.grid from the file's clip
-    # size before the clips' own size is set here.
-    path = common.ROOT / "configs" / "sample_clips.py"
-    spec = importlib.util.spec_from_file_location("sample_clips_cfg", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    c = mod.get_config()
+    c = load_config(str(common.ROOT / "configs" / "sample_clips.py"))
     n, t, h, w, _ = videos.shape
     c.data.num_videos, c.data.frames, c.data.size = n, t, (h, w)
     c.train.batch_size = min(int(c.train.batch_size), n)
     c.train.steps = max_steps
     c.mesh.data, c.mesh.model = 1, 1
-    resolve(c)  # the encoding's training grid from the clips' size, as load_config does
-    return c
+    return to_settings(c)  # resolves model.inr.grid from the clips' size set here
 
 
-def jax_train_to_psnr(videos, config, target_psnr, max_seconds, eval_every, seed=0) -> dict:
-    """Train ``config`` on ``videos`` until mean PSNR >= target (evaluation time excluded)."""
+def jax_train_to_psnr(videos, settings, target_psnr, max_seconds, eval_every, seed=0) -> dict:
+    """Train ``settings`` on ``videos`` until mean PSNR >= target (evaluation time excluded)."""
     from inrv_jax.coords import make_grid
     from inrv_jax.sharding import global_batch
     from inrv_jax.train.step import learned_latents
 
     n, t, h, w, _ = videos.shape
-    b = int(config.train.batch_size)
-    model, step, state, mesh = common.train_step_parts(config, (t, h, w), n, seed=seed)
+    b = int(settings.train.batch_size)
+    model, step, state, mesh = common.train_step_parts(settings, n, seed=seed)
     coords = jnp.asarray(make_grid(t, h, w))
     key = jax.random.key(seed + 1)
     rng = np.random.default_rng(seed)
@@ -102,7 +94,7 @@ def jax_train_to_psnr(videos, config, target_psnr, max_seconds, eval_every, seed
 
     curve, seconds, steps, order = [(0.0, 0, evaluate(state.params))], 0.0, 0, []
     reached = curve[0][2] >= target_psnr
-    while not reached and seconds < max_seconds and steps < int(config.train.steps):
+    while not reached and seconds < max_seconds and steps < int(settings.train.steps):
         if len(order) < b:
             order += rng.permutation(n).tolist()
         ids, order = np.asarray(order[:b]), order[b:]
@@ -153,8 +145,8 @@ def main(argv=None) -> dict:
     off.update(impl="torch-official", target_psnr=target, loadavg_1min=common.load_avg())
     print(json.dumps(off), flush=True)
 
-    config = fast_config(videos, max_steps=100_000)
-    fast = jax_train_to_psnr(videos, config, target, args.jax_seconds, args.jax_eval_every,
+    settings = fast_settings(videos, max_steps=100_000)
+    fast = jax_train_to_psnr(videos, settings, target, args.jax_seconds, args.jax_eval_every,
                              args.seed)  # fmt: skip
     fast.update(impl="jax-fast (configs/sample_clips.py)", target_psnr=target,
                 loadavg_1min=common.load_avg())  # fmt: skip
