@@ -87,8 +87,8 @@ def interpolate(trained, za, zb, steps: int, method: str = "slerp", shape=None):
          for a, b in zip(za, zb, strict=True)]
     )  # fmt: skip
     shape = tuple(shape or trained.video_shape)
-    path = path.reshape(-1, path.shape[-1])
-    videos = render(FromLatents(trained.model, trained.params, path), shape)
+    flat = path.reshape(-1, path.shape[-1])
+    videos = render(FromLatents(trained.model, trained.params, flat), shape)
     return path, videos.reshape(*path.shape[:2], *videos.shape[1:])
 
 

@@ -108,12 +108,12 @@ def test_sample_clips_hold_out_their_later_frames():
     splits (later frames of the same videos), whatever N is."""
     import types
 
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, to_settings
     from inrv_jax.data import open_source
 
     config = load_config("configs/sample_clips.py")
     config.data.size = (16, 16)
-    fake = types.SimpleNamespace(config=config, latents=np.zeros((config.data.num_videos, 4)),
+    fake = types.SimpleNamespace(settings=to_settings(config), latents=np.zeros((config.data.num_videos, 4)),
                                  video_shape=(8, 16, 16))  # fmt: skip
     for split in ("test", "validation"):
         videos, _ = heldout_videos(fake, 3, split=split)

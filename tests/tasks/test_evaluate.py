@@ -171,13 +171,15 @@ def test_atari_heldout_default_is_the_next_seeds_episodes():
     pytest.importorskip("ale_py")
     from types import SimpleNamespace
 
-    from inrv_jax.config import load_config
+    from inrv_jax.config import load_config, to_settings
     from inrv_jax.data import open_source
 
     c = load_config("configs/atari.py")
     c.data.frames, c.data.size, c.data.num_videos = 4, (16, 16), 3
     c.data.builtin.games = "pong,breakout"
-    trained = SimpleNamespace(config=c, latents=np.zeros((3, 4)), video_shape=(4, 16, 16))
+    trained = SimpleNamespace(
+        settings=to_settings(c), latents=np.zeros((3, 4)), video_shape=(4, 16, 16)
+    )
     videos, paths = heldout_videos(trained, 2)
     small = {"frames": 4, "size": (16, 16), "games": "pong,breakout"}
     other = open_source("atari", num_videos=2, seed=1, **small)
