@@ -11,9 +11,24 @@ The head predicts a normalized latent ``u``; the latent is ``mean + std * u`` wi
 per-dimension std of the learned latents it was trained against (they live next to its params),
 so the head works at unit scale whatever the latents' scale (~0.02 in a trained model).
 
-On disk (``WORKDIR/encoder/``, next to the model's checkpoints): ``arrays/`` (an orbax PyTree of
-params, Adam state, latent mean and std) and ``meta.json`` (config, the model step it was trained
-against, steps, losses). ``inrv train-encoder`` writes it (``inrv_jax.tasks.train_encoder``).
+One encoder, two ways to train it, one loss:
+
+* ``EncoderSpec`` (kind, sizes, latent size) builds the module, for the model and post hoc alike;
+  an ``Encoder`` is a spec, its arrays (params, latent mean and std, Adam state when it has its
+  own) and its record (``meta``).
+* ``EncoderLoss`` is the loss of both ways: ``render_weight * distance(render(hyper(E(video *
+  mask, mask))), video)`` on pixels of the whole clip (the hidden ones included) ``+ consistency *
+  mean(((E(...) - z) / latent_std)^2)``; ``TaskMasks`` draws the observation masks of both.
+* Jointly (``model.encoder.kind != "off"``, ``train.step``): the encoder is part of the model,
+  its params ``params["encoder"]`` in the model's checkpoint, latent mean 0 and std
+  ``model.code_init_std``; ``joint_encoder(trained)`` reads it from the checkpoint step in use.
+* Post hoc (``inrv train-encoder``, ``inrv_jax.tasks.train_encoder``): the hypernetwork frozen; a
+  new encoder normalises by the learned latents' mean and std, and a model trained with a joint
+  encoder has it continued (fine-tuned) rather than replaced. It is stored in
+  ``WORKDIR/encoder/``: ``arrays/`` (an orbax PyTree) and ``meta.json`` (its spec, the model step
+  it was trained against, steps, how it was trained, losses).
+
+``load_encoder`` reads either: ``WORKDIR/encoder`` when there is one, else the model's joint one.
 """
 
 from __future__ import annotations
@@ -33,7 +48,8 @@ import orbax.checkpoint as ocp
 
 from inrv_jax import masks as masks_lib
 from inrv_jax.errors import InputError
-from inrv_jax.settings import EncoderSettings, section
+from inrv_jax.losses import pixel_distance
+from inrv_jax.settings import EncoderSettings, LossSettings, section
 
 ENCODER_DIR = "encoder"
 # The tasks whose masks the encoder learns from (tasks on the video's own grid only).
@@ -124,7 +140,7 @@ def compact_mask_bank(shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarr
     """``mask_bank`` without its repeated rows: (distinct masks bool[U, T, H, W], row i32[K]) with
     ``bank[k] == distinct[row[k]]``, so a uniform ``k`` is still a uniform task.
 
-    The joint train step closes over it (a compile-time constant: ~45 masks, 11 MB at
+    Both ways of training draw from it (``TaskMasks``; the joint step closes over it: a compile-time constant: ~45 masks, 11 MB at
     25x100x100, where the repeated float bank would be 168 MB)."""
     bank, _ = mask_bank(shape)
     flat = bank.reshape(len(bank), -1) > 0
@@ -139,10 +155,88 @@ def make_encoder(sizes: EncoderSettings, latent_dim: int) -> VideoEncoder:
     return VideoEncoder(latent_dim=int(latent_dim), **sizes_of(sizes))
 
 
-# ``model.encoder.kind`` -> factory (encoder config, latent size) -> module of (video f32[B, T, H,
-# W, 3], mask f32[B, T, H, W]) -> u f32[B, D]; "off" (no jointly trained encoder) is not an entry.
+# ``EncoderSpec.kind`` (and ``model.encoder.kind``) -> factory (sizes, latent size) -> module of
+# (video f32[B, T, H, W, 3], mask f32[B, T, H, W]) -> u f32[B, D]; "off" (no jointly trained
+# encoder) is not an entry.
 ENCODERS = {"video": make_encoder}
 ENCODER_KINDS = ("off", *ENCODERS)
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderSpec:
+    """What builds an encoder: ``kind`` (an ``ENCODERS`` key), ``sizes`` (its ``SIZE_KEYS`` are
+    read) and ``latent_dim`` D."""
+
+    kind: str
+    sizes: EncoderSettings
+    latent_dim: int
+
+    @classmethod
+    def of(cls, sizes: EncoderSettings, latent_dim: int) -> EncoderSpec:
+        """The spec of ``sizes`` (``model.encoder``; its kind, "video" when it is "off": the
+        kind a post-hoc encoder gets)."""
+        kind = "video" if sizes.kind == "off" else sizes.kind
+        return cls(kind, sizes, int(latent_dim))
+
+    def build(self) -> nn.Module:
+        return ENCODERS[self.kind](self.sizes, self.latent_dim)
+
+    def to_meta(self) -> dict:
+        return {"kind": self.kind, "sizes": sizes_of(self.sizes), "latent_dim": self.latent_dim}
+
+    @classmethod
+    def from_meta(cls, spec: dict) -> EncoderSpec:
+        return cls(spec["kind"], section(EncoderSettings, spec["sizes"]), int(spec["latent_dim"]))
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderLoss:
+    """The encoder's loss, jointly or post hoc (the module docstring's formula).
+
+    Attributes:
+      render_weight: weight of the rendering's pixel distance; consistency: weight of the latent
+        term; distance: the pixel distance (``losses.PIXEL_LOSSES``; "l2" is the MSE).
+    """
+
+    render_weight: float
+    consistency: float
+    distance: str
+
+    @classmethod
+    def joint(cls, encoder: EncoderSettings, loss: LossSettings) -> EncoderLoss:
+        """The jointly trained encoder's: ``model.encoder``'s weights, the run's distance."""
+        return cls(float(encoder.weight), float(encoder.consistency), loss.distance)
+
+    def render_term(self, pred, target) -> jnp.ndarray:
+        """Mean pixel distance f32[] of renderings pred f32[B, P, 3] to target f32[B, P, 3]."""
+        return pixel_distance(pred, target, self.distance).mean()
+
+    @staticmethod
+    def consistency_term(z_enc, z_target, std) -> jnp.ndarray:
+        """mean(((z_enc - z_target) / std)^2) f32[] (no gradient to z_target); std f32[D] or
+        f32[] is the encoder's latent std, so the term is in units of its output scale."""
+        return jnp.mean(jnp.square((z_enc - jax.lax.stop_gradient(z_target)) / std))
+
+    def total(self, render, consistency) -> jnp.ndarray:
+        return self.render_weight * render + self.consistency * consistency
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TaskMasks:
+    """The observation masks both ways train on: ``masks`` bool[U, T, H, W] (distinct rows of
+    ``mask_bank``), ``rows`` i32[K] (``mask_bank``'s rows as indices into them)."""
+
+    masks: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, shape) -> TaskMasks:
+        return cls(*compact_mask_bank(tuple(shape)))
+
+    def draw(self, key: jax.Array, num: int) -> jax.Array:
+        """Masks f32[num, T, H, W] of uniformly drawn bank rows (so a uniform task)."""
+        row = jax.random.randint(key, (num,), 0, len(self.rows))
+        return jnp.asarray(self.masks)[jnp.asarray(self.rows)[row]].astype(jnp.float32)
 
 
 @dataclasses.dataclass
@@ -150,18 +244,25 @@ class Encoder:
     """A trained encoder: ``encode(videos, masks) -> f32[B, D]`` latents.
 
     Attributes:
-      module: the ``VideoEncoder``.
-      arrays: {"params", "opt_state", "latent_mean" f32[D], "latent_std" f32[D]}.
-      meta: what ``meta.json`` holds (config, model_step, video_shape, steps, losses, ...).
+      spec: the ``EncoderSpec`` that builds its module.
+      arrays: {"params", "latent_mean" f32[D], "latent_std" f32[D]} and "opt_state" (the Adam
+        state of post-hoc training; a joint encoder's lives in the model's checkpoint).
+      meta: its record: "spec" (``EncoderSpec.to_meta``), "training" (the ways it was trained, in
+        order: "joint", "posthoc"), "model_step", "video_shape", "steps", and what post-hoc
+        training adds (settings, seconds, eval_before/after, records).
     """
 
-    module: VideoEncoder
+    spec: EncoderSpec
     arrays: dict
     meta: dict
 
     @property
+    def module(self) -> nn.Module:
+        return _module_of(self.spec)
+
+    @property
     def latent_dim(self) -> int:
-        return self.module.latent_dim
+        return self.spec.latent_dim
 
     def encode(self, videos, masks, batch: int = 64) -> np.ndarray:
         """Latents f32[B, D] of videos f32[B, T, H, W, 3] observed where masks f32[B, T, H, W] > 0
@@ -181,10 +282,21 @@ def _chunks(x: np.ndarray, size: int):
     return [x[i : i + size] for i in range(0, len(x), size)]
 
 
-def latents_from(module: VideoEncoder, params, mean, std, videos, masks):
+@functools.lru_cache(maxsize=8)
+def _module_of(spec: EncoderSpec) -> nn.Module:
+    return spec.build()
+
+
+def observed_input(videos, masks):
+    """(videos with hidden pixels zeroed f32[B, T, H, W, 3], masks as f32 {0, 1}): what the
+    encoder sees; NaNs in hidden pixels stay out too (traceable)."""
+    m = (masks > 0).astype(jnp.float32)
+    return jnp.where(m[..., None] > 0, videos, 0.0), m
+
+
+def latents_from(module: nn.Module, params, mean, std, videos, masks):
     """Latents f32[B, D] = mean + std * module(videos * masks, masks) (traceable)."""
-    video = jnp.where(masks[..., None] > 0, videos, 0.0)  # NaNs in hidden pixels stay out too
-    return mean + std * module.apply({"params": params}, video, masks)
+    return mean + std * module.apply({"params": params}, *observed_input(videos, masks))
 
 
 @functools.lru_cache(maxsize=8)
@@ -198,37 +310,30 @@ def encoder_dir(workdir) -> pathlib.Path:
 
 
 def has_encoder(workdir, trained=None) -> bool:
-    """Whether ``workdir`` has a post-hoc encoder (``inrv train-encoder``) or, given its
-    ``trained`` model (``checkpoint.TrainedModel``), that model was trained with one."""
-    posthoc = (encoder_dir(workdir) / "meta.json").is_file()
-    return posthoc or (trained is not None and trained.model.has_encoder)
+    """Whether ``workdir`` has a stored encoder (``WORKDIR/encoder``) or, given its ``trained``
+    model (``checkpoint.TrainedModel``), that model was trained with one."""
+    stored = (encoder_dir(workdir) / "meta.json").is_file()
+    return stored or (trained is not None and trained.model.has_encoder)
 
 
 def joint_encoder(trained) -> Encoder | None:
-    """The encoder trained jointly with ``trained``'s model (``model.encoder.kind != "off"``),
-    None without one. Its ``encode`` gives ``ModelFns.encode``'s latents: mean 0 and std the
-    model's encoder scale, params ``params["encoder"]``; it has no ``opt_state`` (that lives in
-    the model's checkpoint)."""
+    """The encoder trained jointly with ``trained``'s model (``model.encoder.kind != "off"``) at
+    its checkpoint step, None without one. Its ``encode`` gives ``ModelFns.encode``'s latents:
+    params ``params["encoder"]``, mean 0, std the model's encoder scale."""
     model = trained.model
     if not model.has_encoder:
         return None
-    inrv, cfg = model.module, trained.settings.model.encoder
-    dim = inrv.latent_dim
-    module = ENCODERS[inrv.encoder_kind](cfg, dim)
+    dim = model.module.latent_dim
+    spec = EncoderSpec.of(trained.settings.model.encoder, dim)
     arrays = {
         "params": jax.tree.map(jnp.asarray, trained.params["encoder"]),
         "latent_mean": jnp.zeros((dim,), jnp.float32),
-        "latent_std": jnp.full((dim,), inrv.encoder_scale, jnp.float32),
+        "latent_std": jnp.full((dim,), model.module.encoder_scale, jnp.float32),
     }
-    meta = {
-        "config": sizes_of(cfg),
-        "latent_dim": dim,
-        "video_shape": list(trained.video_shape),
-        "model_step": int(trained.step),
-        "steps": int(trained.step),
-        "joint": True,
-    }
-    return Encoder(module, arrays, meta)
+    step = int(trained.step)
+    meta = {"spec": spec.to_meta(), "training": ["joint"], "model_step": step,
+            "video_shape": list(trained.video_shape), "steps": step}  # fmt: skip
+    return Encoder(spec, arrays, meta)
 
 
 def save_encoder(workdir, encoder: Encoder) -> pathlib.Path:
@@ -244,6 +349,17 @@ def save_encoder(workdir, encoder: Encoder) -> pathlib.Path:
     return path
 
 
+def migrate_meta(meta: dict) -> dict:
+    """A stored ``meta.json`` in today's layout. Before the ``EncoderSpec`` (commit f5b54ad and
+    earlier) it held "config" (the sizes) and "latent_dim", and every stored encoder was a
+    post-hoc "video" one."""
+    if "spec" in meta:
+        return meta
+    old = dict(meta)
+    spec = {"kind": "video", "sizes": old.pop("config"), "latent_dim": old.pop("latent_dim")}
+    return {"spec": spec, "training": ["posthoc"], **old}
+
+
 def missing_encoder_error(workdir) -> InputError:
     return InputError(
         f"{workdir} has no trained encoder (for --init encoder): train one with "
@@ -253,12 +369,13 @@ def missing_encoder_error(workdir) -> InputError:
 
 
 def load_encoder(workdir, step: int | None = None, dim: int | None = None, trained=None) -> Encoder:
-    """The encoder of ``workdir``: its post-hoc one (``WORKDIR/encoder``), else the one trained
-    jointly with ``trained``'s model (``joint_encoder``), else a ``missing_encoder_error``.
+    """The encoder of ``workdir``: the stored one (``WORKDIR/encoder``: post hoc, or a joint one
+    continued post hoc), else the one trained jointly with ``trained``'s model
+    (``joint_encoder``), else a ``missing_encoder_error``.
 
     Args:
-      step: the checkpoint step of the model it will feed; an encoder trained against another
-        step loads with a warning.
+      step: the checkpoint step of the model it will feed; a stored encoder trained against
+        another step loads with a warning.
       dim: the model's latent size; another size is an error.
       trained: the workdir's ``checkpoint.TrainedModel``, for its jointly trained encoder.
     """
@@ -268,10 +385,11 @@ def load_encoder(workdir, step: int | None = None, dim: int | None = None, train
         if joint is None:
             raise missing_encoder_error(workdir)
         return joint
-    meta = json.loads((path / "meta.json").read_text())
-    if dim is not None and meta["latent_dim"] != dim:
+    meta = migrate_meta(json.loads((path / "meta.json").read_text()))
+    spec = EncoderSpec.from_meta(meta["spec"])
+    if dim is not None and spec.latent_dim != dim:
         raise InputError(
-            f"the encoder in {path} predicts latents of size {meta['latent_dim']}, the model has "
+            f"the encoder in {path} predicts latents of size {spec.latent_dim}, the model has "
             f"{dim}: train it again with `inrv train-encoder --workdir {workdir}`"
         )
     if step is not None and meta["model_step"] != step:
@@ -282,5 +400,4 @@ def load_encoder(workdir, step: int | None = None, dim: int | None = None, train
         )
     with ocp.PyTreeCheckpointer() as ckpt:
         arrays = ckpt.restore((path / "arrays").absolute())
-    module = make_encoder(section(EncoderSettings, meta["config"]), meta["latent_dim"])
-    return Encoder(module, jax.tree.map(jnp.asarray, arrays), meta)
+    return Encoder(spec, jax.tree.map(jnp.asarray, arrays), meta)

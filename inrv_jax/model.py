@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from inrv_jax.conditioning import CONDITIONING_KINDS, Conditioner
-from inrv_jax.encoder import ENCODER_KINDS, ENCODERS
+from inrv_jax.encoder import ENCODER_KINDS, EncoderSpec, observed_input
 from inrv_jax.hypernet import make_hypernet
 from inrv_jax.inr import INRSpec, render_chunked
 from inrv_jax.settings import ModelSettings
@@ -107,7 +107,7 @@ class INRV(nn.Module):
         dtype = jnp.bfloat16 if self.cfg.compute_dtype == "bfloat16" else jnp.float32
         self.hypernet = make_hypernet(self.inr_spec, self.cfg.hypernet, dtype)
         if self.encoder_kind != "off":
-            self.encoder = ENCODERS[self.encoder_kind](self.cfg.encoder, self.latent_dim)
+            self.encoder = EncoderSpec.of(self.cfg.encoder, self.latent_dim).build()
 
     def latents(self, index: jnp.ndarray, features: jnp.ndarray | None = None, train=False):
         """index: i32[B]; features: f32[B, T, F] (encoder conditioning only).
@@ -138,9 +138,7 @@ class INRV(nn.Module):
         z f32[B, latent_dim]. Unobserved pixels cannot change z (NaNs there included)."""
         if self.encoder_kind == "off":
             raise ValueError("model.encoder.kind='off': this model has no encoder to encode with")
-        m = (mask > 0).astype(jnp.float32)
-        video = jnp.where(m[..., None] > 0, video, 0.0)
-        return self.encoder_scale * self.encoder(video, m)
+        return self.encoder_scale * self.encoder(*observed_input(video, mask))
 
     def __call__(self, index, features=None, train=False):
         z, _ = self.latents(index, features, train)

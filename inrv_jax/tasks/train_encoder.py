@@ -2,17 +2,19 @@
 
 The hypernetwork is frozen. Data: the run's training clips (``videos.training_videos``) and
 their learned latents. Each example gets a random observation mask from the Task registry
-(``encoder.TRAIN_TASKS``: every pixel, top half, first k frames for every k, first + last, even
-frames, sparse draws, a hidden box), so the encoder learns partial inputs too. The loss of an
-example is
+(``encoder.TaskMasks``, the joint step's masks: every pixel, top half, first k frames for every
+k, first + last, even frames, sparse draws, a hidden box), so the encoder learns partial inputs
+too. The loss is the jointly trained encoder's (``encoder.EncoderLoss``) with render weight 1 and
+the MSE:
 
     MSE(render(hyper(E(video * mask, mask))), video)  on ``pixels`` random pixels of the *whole*
                                                        clip (the hidden ones included)
     + consistency * mean(((E(...) - z_learned) / latent_std)²)
 
-(the consistency term is measured in units of the latents' per-dimension std). Adam, one jitted
-step. The encoder is stored in ``WORKDIR/encoder/`` (``inrv_jax.encoder``); running the command
-again continues from it for ``--steps`` more.
+(the consistency term is measured in units of the encoder's per-dimension latent std). Adam, one
+jitted step. The encoder is stored in ``WORKDIR/encoder/`` (``inrv_jax.encoder``); running the
+command again continues from it for ``--steps`` more. A model trained with a joint encoder has
+that encoder continued (fine-tuned with the hypernetwork frozen), not replaced.
 
 CLI: ``inrv train-encoder --workdir DIR [--step S] [--steps N] [--batch B] [--lr LR]
 [--pixels P] [--consistency W] [--seed S]``.
@@ -35,17 +37,20 @@ from inrv_jax.coords import make_grid
 from inrv_jax.encoder import (
     TRAIN_TASKS,
     Encoder,
+    EncoderLoss,
+    EncoderSpec,
+    TaskMasks,
     default_config,
     has_encoder,
     latents_from,
     load_encoder,
-    make_encoder,
     mask_bank,
     save_encoder,
-    sizes_of,
 )
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch, render_chunked
+
+__all__ = ["Settings", "mask_bank", "train_encoder", "train_workdir"]
 from inrv_jax.settings import EncoderSettings
 from inrv_jax.tasks.videos import training_videos
 
@@ -66,38 +71,43 @@ class Settings:
     seed: int = 0
     log_every: int = 100
 
+    @property
+    def loss(self) -> EncoderLoss:
+        """The encoder loss it trains with: render weight 1, the MSE."""
+        return EncoderLoss(1.0, self.consistency, "l2")
 
-def _loss(module, model, weight, params, hyper_params, videos, masks, z_target, coords, targets,
-          mean, std):  # fmt: skip
+
+def _loss(module, model, loss: EncoderLoss, params, hyper_params, videos, masks, z_target, coords,
+          targets, mean, std):  # fmt: skip
     """Loss of B clips: videos f32[B, T, H, W, 3], masks f32[B, T, H, W], z_target f32[B, D],
-    coords f32[P, 3] shared, targets f32[B, P, 3]. Returns (loss, (render MSE, consistency))."""
+    coords f32[P, 3] shared, targets f32[B, P, 3]. Returns (loss, (render term, consistency))."""
     z = latents_from(module, params, mean, std, videos, masks)
     inr = model.hyper(hyper_params, z)
     pred = render_batch(inr, coords, model.inr_spec)  # [B, P, 3]
-    render = jnp.mean(jnp.square(pred - targets))
-    consistency = jnp.mean(jnp.square((z - z_target) / std))
-    return render + weight * consistency, (render, consistency)
+    render = loss.render_term(pred, targets)
+    consistency = loss.consistency_term(z, z_target, std)
+    return loss.total(render, consistency), (render, consistency)
 
 
 @functools.lru_cache(maxsize=8)
-def _make_step(module, model, settings: Settings):
+def _make_step(module, model, settings: Settings, masks: TaskMasks):
     tx = optax.adam(settings.lr)
     grad_fn = jax.value_and_grad(
-        functools.partial(_loss, module, model, settings.consistency), has_aux=True
+        functools.partial(_loss, module, model, settings.loss), has_aux=True
     )
 
     @jax.jit
     def step(params, opt_state, hyper_params, data, key):
-        """data: videos f32[N, T, H, W, 3], latents f32[N, D], bank f32[K, T, H, W], grid
-        f32[T*H*W, 3], mean, std f32[D]."""
-        videos, latents, bank, grid, mean, std = data
+        """data: videos f32[N, T, H, W, 3], latents f32[N, D], grid f32[T*H*W, 3], mean,
+        std f32[D]."""
+        videos, latents, grid, mean, std = data
         kv, km, kp = jax.random.split(key, 3)
         idx = jax.random.randint(kv, (settings.batch,), 0, videos.shape[0])
-        masks = bank[jax.random.randint(km, (settings.batch,), 0, bank.shape[0])]
+        masks_ = masks.draw(km, settings.batch)
         clips = videos[idx]
         pix = jax.random.choice(kp, grid.shape[0], (min(settings.pixels, grid.shape[0]),), False)
         targets = clips.reshape(settings.batch, -1, 3)[:, pix]
-        args = (hyper_params, clips, masks, latents[idx], grid[pix], targets, mean, std)
+        args = (hyper_params, clips, masks_, latents[idx], grid[pix], targets, mean, std)
         (loss, (render, cons)), grads = grad_fn(params, *args)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, jnp.stack([loss, render, cons])
@@ -106,13 +116,13 @@ def _make_step(module, model, settings: Settings):
 
 
 @functools.lru_cache(maxsize=8)
-def _eval_fn(module, model, weight: float):
+def _eval_fn(module, model, loss: EncoderLoss):
     def evaluate(params, hyper_params, videos, masks, z_target, grid, mean, std):
         z = latents_from(module, params, mean, std, videos, masks)
         pred = render_chunked(model.hyper(hyper_params, z), grid, model.inr_spec, 1 << 14)
-        render = jnp.mean(jnp.square(pred - videos.reshape(videos.shape[0], -1, 3)))
-        consistency = jnp.mean(jnp.square((z - z_target) / std))
-        return jnp.stack([render + weight * consistency, render, consistency])
+        render = loss.render_term(pred, videos.reshape(videos.shape[0], -1, 3))
+        consistency = loss.consistency_term(z, z_target, std)
+        return jnp.stack([loss.total(render, consistency), render, consistency])
 
     return jax.jit(evaluate)
 
@@ -140,19 +150,19 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     latents = np.asarray(trained.latents, np.float32)
     videos = training_videos(trained) if videos is None else np.asarray(videos, np.float32)
     shape = tuple(videos.shape[1:4])
-    bank, _ = mask_bank(shape)
-    module, cfg, mean, std, done = _encoder_start(previous, sizes, latents)
-    mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
-    tx, step = _make_step(module, trained.model, settings)
+    spec, mean, std, done = _encoder_start(previous, sizes, latents)
+    module, mean, std = spec.build(), jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
+    tx, step = _make_step(module, trained.model, settings, TaskMasks.of(shape))
     params, opt_state = _initial_state(module, tx, previous, shape, settings.seed)
     grid = jnp.asarray(make_grid(*shape))
-    data = (jnp.asarray(videos), jnp.asarray(latents), jnp.asarray(bank), grid, mean, std)
+    data = (jnp.asarray(videos), jnp.asarray(latents), grid, mean, std)
+    bank, _ = mask_bank(shape)
     n_eval = min(EVAL_CLIPS, len(videos))
     eval_args = (videos[:n_eval], bank[np.arange(n_eval) % len(bank)], latents[:n_eval], grid,
                  mean, std)  # fmt: skip
-    evaluate = _eval_fn(module, trained.model, settings.consistency)
+    evaluate = _eval_fn(module, trained.model, settings.loss)
     before = _losses(evaluate(params, trained.params, *eval_args))
-    records = list(previous.meta["records"]) if previous is not None else []
+    records = list(previous.meta.get("records", [])) if previous is not None else []
     start = time.perf_counter()
     params, opt_state = _train_steps(
         step, params, opt_state, trained.params, data, settings, done, records, log
@@ -160,14 +170,11 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
     seconds = time.perf_counter() - start
     after = _losses(evaluate(params, trained.params, *eval_args))
     meta = {
-        "config": cfg,
-        "latent_dim": latents.shape[1],
-        "video_shape": list(shape),
-        "model_step": int(trained.step),
+        **_record(spec, previous, trained, shape),
         "steps": done + settings.steps,
         "settings": dataclasses.asdict(settings),
         "tasks": list(TRAIN_TASKS),
-        "seconds": seconds + (previous.meta["seconds"] if previous is not None else 0.0),
+        "seconds": seconds + (previous.meta.get("seconds", 0.0) if previous is not None else 0.0),
         "eval_before": before,
         "eval_after": after,
         "records": records,
@@ -178,23 +185,36 @@ def train_encoder(trained, settings: Settings, previous: Encoder | None = None, 
         "latent_mean": mean,
         "latent_std": std,
     }
-    return Encoder(module, arrays, meta)
+    return Encoder(spec, arrays, meta)
+
+
+def _record(spec: EncoderSpec, previous: Encoder | None, trained, shape) -> dict:
+    """The part of the record that says what the encoder is and how it was trained: after a
+    joint encoder, ["joint", "posthoc"]. (Seconds and records count post-hoc training only: a
+    joint encoder's time is the model's.)"""
+    training = list(previous.meta["training"]) if previous is not None else []
+    if training[-1:] != ["posthoc"]:
+        training.append("posthoc")
+    return {"spec": spec.to_meta(), "training": training, "model_step": int(trained.step),
+            "video_shape": list(shape)}  # fmt: skip
 
 
 def _encoder_start(previous: Encoder | None, sizes: EncoderSettings | None, latents):
-    """(module, config dict, latent mean f32[D], std f32[D], steps done) of the encoder to
-    train: ``previous``'s own, else a new one of ``sizes`` (default ``default_config()``)
+    """(spec, latent mean f32[D], std f32[D], steps done) of the encoder to train:
+    ``previous``'s own, else a new one of ``sizes`` (default ``default_config()``)
     normalising by the latents' statistics."""
     if previous is not None:
         mean, std = previous.arrays["latent_mean"], previous.arrays["latent_std"]
-        return previous.module, previous.meta["config"], mean, std, int(previous.meta["steps"])
-    sizes = sizes or default_config()
-    module = make_encoder(sizes, latents.shape[1])
-    return module, sizes_of(sizes), latents.mean(0), np.maximum(latents.std(0), 1e-6), 0
+        return previous.spec, mean, std, int(previous.meta["steps"])
+    spec = EncoderSpec.of(sizes or default_config(), latents.shape[1])
+    return spec, latents.mean(0), np.maximum(latents.std(0), 1e-6), 0
 
 
 def _initial_state(module, tx, previous: Encoder | None, shape, seed: int):
-    """(params, opt_state): ``previous``'s, else freshly initialised for (T, H, W) ``shape``."""
+    """(params, opt_state): ``previous``'s, else freshly initialised for (T, H, W) ``shape``
+    (a joint encoder's params with a fresh Adam state: its own lives in the model's)."""
+    if previous is not None and "opt_state" not in previous.arrays:
+        return previous.arrays["params"], tx.init(previous.arrays["params"])
     if previous is not None:
         params = previous.arrays["params"]
         opt_state = flax.serialization.from_state_dict(
@@ -230,12 +250,13 @@ def _train_steps(step, params, opt_state, hyper_params, data, settings: Settings
 
 
 def train_workdir(workdir, settings: Settings, step: int | None = None, log=print) -> Encoder:
-    """Train or continue the encoder of ``workdir`` (model checkpoint ``step``, default newest),
-    save it to ``WORKDIR/encoder`` and return it."""
+    """Train or continue the encoder of ``workdir`` (model checkpoint ``step``, default newest:
+    its stored encoder, else the model's joint one, else a new one), save it to
+    ``WORKDIR/encoder`` and return it."""
     trained = load_trained(workdir, step)
     previous = None
-    if has_encoder(workdir):
-        previous = load_encoder(workdir, trained.step, trained.latents.shape[1])
+    if has_encoder(workdir, trained):  # a stored one, or the model's joint one to continue
+        previous = load_encoder(workdir, trained.step, trained.latents.shape[1], trained=trained)
         if list(previous.meta["video_shape"]) != list(trained.video_shape):
             raise InputError(
                 f"the encoder in {workdir}/encoder was trained on {previous.meta['video_shape']} "

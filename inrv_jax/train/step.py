@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from inrv_jax.coords import num_sampled, sample_indices
-from inrv_jax.encoder import compact_mask_bank
+from inrv_jax.encoder import EncoderLoss, TaskMasks
 from inrv_jax.encoding import grid_footprint
 from inrv_jax.inr import chunked_inr_grad, coords_per_chunk, render_batch, render_chunked
 from inrv_jax.losses import lpips_per_video, mse_to_psnr, pixel_distance, pixel_loss
@@ -89,41 +89,35 @@ class StepSettings:
 
 @dataclasses.dataclass(frozen=True)
 class JointEncoder:
-    """The jointly trained encoder's loss terms (``model.encoder``).
+    """The jointly trained encoder's side of the step (``model.encoder``).
 
     Attributes:
-      weight, consistency: weights of its render and consistency terms; scale: the latent unit
-        of the consistency term (``model.code_init_std``, the encoder's own output scale).
-      masks: bool[U, T, H, W] distinct Task-registry masks; rows: i32[K] the mask bank's rows
-        as indices into them (``encoder.compact_mask_bank``).
+      loss: its ``encoder.EncoderLoss`` (the post-hoc trainer's loss too).
+      scale: its latent std (``model.code_init_std``, the encoder's own output scale).
+      masks: the Task-registry observation masks it trains on (``encoder.TaskMasks``).
     """
 
-    weight: float
-    consistency: float
+    loss: EncoderLoss
     scale: float
-    masks: np.ndarray
-    rows: np.ndarray
+    masks: TaskMasks
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JointEncoder | None:
-        """The encoder's loss terms, or None without a jointly trained encoder."""
+        """The encoder's side of the step, or None without a jointly trained encoder."""
         model = settings.model
         if model.encoder.kind == "off":
             return None
-        masks, rows = compact_mask_bank(settings.video_shape)
-        return cls(model.encoder.weight, model.encoder.consistency, model.code_init_std,
-                   masks, rows)  # fmt: skip
+        loss = EncoderLoss.joint(model.encoder, settings.loss)
+        return cls(loss, model.code_init_std, TaskMasks.of(settings.video_shape))
 
     def draw(self, key: jax.Array, num: int) -> jax.Array:
-        """Masks f32[num, T, H, W] of uniformly drawn bank rows (so a uniform task)."""
-        row = jax.random.randint(key, (num,), 0, len(self.rows))
-        return jnp.asarray(self.masks)[jnp.asarray(self.rows)[row]].astype(jnp.float32)
+        """Masks f32[num, T, H, W] of a uniform task each."""
+        return self.masks.draw(key, num)
 
     def side_loss(self, model: ModelFns, params, batch, z):
         """(z_enc f32[B, D], consistency term f32[] unweighted)."""
         z_enc = model.encode(params, batch["video"], batch["mask"])
-        diff = (z_enc - jax.lax.stop_gradient(z)) / self.scale
-        return z_enc, jnp.mean(jnp.square(diff))
+        return z_enc, self.loss.consistency_term(z_enc, z, self.scale)
 
 
 def _latents(model: ModelFns, params, batch, key):
@@ -151,7 +145,7 @@ def _front(s: StepSettings, model: ModelFns, joint: JointEncoder | None, p, batc
         metrics["train/kl"] = kl.mean()
     if joint is not None:
         z_enc, consistency = joint.side_loss(model, p, batch, z)
-        side = side + joint.consistency * consistency
+        side = side + joint.loss.consistency * consistency
         metrics["train/encoder_consistency"] = consistency
         z = jnp.concatenate([z, z_enc.astype(z.dtype)])
     return model.hyper(p, z), side, metrics
@@ -177,8 +171,8 @@ def _lpips_loss(s: StepSettings, model: ModelFns, lpips, joint, params, batch, c
         pred = render_batch(inr_params, coords, model.inr_spec)  # [rows, n, 3]
     if joint is not None:
         pred, pred_enc = pred[:b], pred[b:]
-        enc = pixel_distance(pred_enc, target, s.distance).mean()
-        loss = loss + joint.weight * enc
+        enc = joint.loss.render_term(pred_enc, target)
+        loss = loss + joint.loss.render_weight * enc
         metrics["train/encoder_distance"] = enc
         metrics["train/encoder_psnr"] = mse_to_psnr(jnp.square(pred_enc - target).mean())
     dist = pixel_distance(pred, target, s.distance).mean()
@@ -217,9 +211,10 @@ def _chunked_grads(s: StepSettings, model: ModelFns, joint, params, batch, coord
         d_enc, mse_enc, g_enc = chunked_inr_grad(
             enc, coords, target, model.inr_spec, per_pixel, chunk
         )
-        g_enc = jax.tree.map(lambda g: g * jnp.asarray(joint.weight, g.dtype), g_enc)
+        weight = joint.loss.render_weight
+        g_enc = jax.tree.map(lambda g: g * jnp.asarray(weight, g.dtype), g_enc)
         g_inr = jax.tree.map(lambda a, c: jnp.concatenate([a, c]), g_code, g_enc)
-        side = side + joint.weight * d_enc.mean()
+        side = side + weight * d_enc.mean()
         metrics["train/encoder_distance"] = d_enc.mean()
         metrics["train/encoder_psnr"] = mse_to_psnr(mse_enc)
     (grads,) = front_vjp((g_inr, jnp.ones_like(side)))

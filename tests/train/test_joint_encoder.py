@@ -1,7 +1,8 @@
 """The video encoder trained jointly with the hypernetwork (``model.encoder.kind="video"``): the
 step's gradient is ``jax.grad`` of the written loss, both losses fall, the encoder is a part of
 the params (and of checkpoints) only when on, resume equals uninterrupted, and
-``--init encoder`` with 0 steps renders ``ModelFns.encode``'s latents."""
+``--init encoder`` with 0 steps renders ``ModelFns.encode``'s latents, and post-hoc training
+continues the joint encoder."""
 
 import functools
 import json
@@ -23,6 +24,8 @@ from inrv_jax.rendering import FromLatents, render
 from inrv_jax.settings import from_stored, replace, to_dict
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
 from inrv_jax.tasks.invert import run_task
+from inrv_jax.tasks.train_encoder import Settings as PostHoc
+from inrv_jax.tasks.train_encoder import train_workdir
 from inrv_jax.train.loop import train_and_evaluate
 from inrv_jax.train.step import JointEncoder, StepSettings, build_step, make_grad_fn
 
@@ -139,7 +142,7 @@ def test_sharded_joint_step_on_4x2_mesh_equals_single_device():
 def test_masks_are_drawn_from_the_task_bank():
     joint = JointEncoder.from_settings(joint_settings())
     bank, _ = mask_bank(SHAPE)
-    np.testing.assert_array_equal(joint.masks[joint.rows], bank > 0)
+    np.testing.assert_array_equal(joint.masks.masks[joint.masks.rows], bank > 0)
     drawn = np.asarray(joint.draw(jax.random.key(0), 64)).reshape(64, -1)
     assert all((bank.reshape(len(bank), -1) == m).all(1).any() for m in drawn)
     assert len({m.tobytes() for m in drawn}) > 5  # different masks for different clips
@@ -229,6 +232,27 @@ def test_init_encoder_with_zero_steps_renders_the_models_own_encoder(joint_runs)
     enc = load_encoder(joint_runs[0], tm.step, tm.latents.shape[1], trained=tm)
     np.testing.assert_allclose(enc.encode(res.prepared.observed, res.prepared.weights), z,
                                rtol=1e-5, atol=1e-8)  # fmt: skip
+
+
+def test_post_hoc_training_continues_the_joint_encoder(joint_runs, tmp_path):
+    # One encoder, two ways to train it: `inrv train-encoder` on a joint model starts from the
+    # model's encoder (not a fresh one) and stores it where a post-hoc encoder lives.
+    work = tmp_path / "w"
+    shutil.copytree(joint_runs[0], work)
+    tm = load_trained(work)
+    joint = load_encoder(work, trained=tm)
+    assert joint.meta["training"] == ["joint"] and joint.meta["steps"] == tm.step
+    same = train_workdir(work, PostHoc(steps=0, batch=2, pixels=64), log=None)
+    jax.tree.map(np.testing.assert_array_equal, same.arrays["params"], joint.arrays["params"])
+    assert same.spec == joint.spec and same.meta["training"] == ["joint", "posthoc"]
+    more = train_workdir(work, PostHoc(steps=3, batch=2, pixels=64, log_every=1), log=None)
+    assert more.meta["steps"] == tm.step + 3 and [r["step"] for r in more.meta["records"]] == [
+        tm.step + 1, tm.step + 2, tm.step + 3]  # fmt: skip
+    stored = load_encoder(work, tm.step, tm.latents.shape[1], trained=tm)  # the stored one wins
+    assert stored.meta["training"] == ["joint", "posthoc"] and stored.meta["steps"] == tm.step + 3
+    moved = jax.tree.map(lambda a, b: np.abs(np.asarray(a) - np.asarray(b)).max(),
+                         stored.arrays["params"], joint.arrays["params"])  # fmt: skip
+    assert max(jax.tree.leaves(moved)) > 0
 
 
 def test_a_model_without_encoder_still_names_train_encoder(tmp_path):
