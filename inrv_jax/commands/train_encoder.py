@@ -39,8 +39,9 @@ def run(args) -> int:
     )
     enc = train_workdir(args.workdir, settings, args.step)
     m = enc.meta
+    how = " (continuing the model's jointly trained encoder)" if "joint" in m["training"] else ""
     print(
-        f"trained the encoder to step {m['steps']} in {m['seconds']:.1f} s; fixed-batch loss "
+        f"trained the encoder{how} to step {m['steps']} in {m['seconds']:.1f} s; fixed-batch loss "
         f"{m['eval_before']['loss']:.4g} -> {m['eval_after']['loss']:.4g} (render MSE "
         f"{m['eval_after']['render']:.4g}); wrote {args.workdir}/encoder"
     )
