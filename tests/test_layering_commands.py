@@ -119,3 +119,42 @@ def test_the_config_dict_scan_finds_what_it_looks_for(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import ml_collections\n\n\ndef f(c: ml_collections.ConfigDict):\n    pass\n")
     assert [p.split(" ")[0] for p in _config_dicts(bad, tmp_path)] == ["bad.py:1", "bad.py:4"]
+
+
+def test_the_train_commands_config_walk_ends_at_the_config_edge():
+    # benchmarks/code_walk.py follows `config` from `inrv train` through every function it is
+    # passed to (sections and object fields included): it must not reach the library.
+    from benchmarks.code_walk import build_index, walk
+
+    index = build_index(ROOT)
+    order = walk(index, index.functions[("inrv_jax.commands.train", "run")], "config")
+    files = {fn.file for fn in order}
+    assert files <= {"inrv_jax/commands/train.py", "inrv_jax/config.py"}, files
+    assert 2 <= len(order) <= 25
+
+
+def test_the_walk_follows_sections_fields_and_aliases(tmp_path):
+    # A walk that found nothing would pass the test above: show it finds each kind of flow.
+    from benchmarks.code_walk import build_index, walk
+
+    pkg = tmp_path / "inrv_jax"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "lib.py").write_text(
+        "import dataclasses\n"
+        "@dataclasses.dataclass\nclass Run:\n    config: object\n"
+        "def helper(run: Run):\n    sink(run.config)\n"
+        "def sink(x):\n    pass\n"
+        "def model(m):\n    pass\n"
+        "def a(c):\n    pass\n"
+        "def b(c):\n    pass\n"
+    )
+    (pkg / "cmd.py").write_text(
+        "from inrv_jax.lib import Run, a, b, model\n"
+        "def run(config, flag):\n"
+        "    model(config.model)\n    Run(config=config)\n"
+        "    fn = a if flag else b\n    fn(config)\n    model(config.train.steps)\n"
+    )
+    index = build_index(tmp_path)
+    names = [fn.qualname for fn in walk(index, index.functions[("inrv_jax.cmd", "run")], "config")]
+    assert sorted(names) == ["Run", "a", "b", "helper", "model", "run", "sink"], names
