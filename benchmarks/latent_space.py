@@ -66,9 +66,11 @@ UPDATES_PER_CLIP = 3050 * 64 / 512
 # Candidate methods each task chooses from on validation clips (inrv_jax.tasks.choose).
 CHOOSE_GRIDS = {
     "default": dict(inits=("mean", "nearest"), steps=(100, 300), refine_steps=(0, 300),
-                    refine_lrs=(3e-4, 1e-3), anchors=(0.0, 100.0), residuals=("", "linear")),
+                    refine_lrs=(3e-4, 1e-3), anchors=(0.0, 100.0), residuals=("", "linear"),
+                    residual_weights=(0.25, 0.5, 0.75, 1.0)),
     "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10),
-                  refine_lrs=(3e-4,), anchors=(0.0,), residuals=("", "linear")),
+                  refine_lrs=(3e-4,), anchors=(0.0,), residuals=("", "linear"),
+                  residual_weights=(0.5, 1.0)),
 }  # fmt: skip
 CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
 CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time
@@ -222,6 +224,9 @@ def _grid(p: dict) -> str:
     if "linear" in g.get("residuals", ()):
         text += (", each as it is and as a residual on the task's linear baseline "
                  "(`inrv_jax.tasks.residual`)")  # fmt: skip
+        weights = g.get("residual_weights", (1.0,))
+        if tuple(weights) != (1.0,):
+            text += f" keeping {'/'.join(f'{w:g}' for w in weights)} of INR-V's departure from it"
     return text
 
 

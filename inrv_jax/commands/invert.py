@@ -82,6 +82,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="a linear baseline of the task (repeat-last, blend, bicubic, biharmonic, "
         "nearest-pixel): that baseline on the observations plus INR-V's departure from it",
     )
+    p.add_argument(
+        "--residual-weight",
+        type=float,
+        default=1.0,
+        help="with --residual: the share of INR-V's departure from the baseline kept, in (0, 1]",
+    )
     p.add_argument("--pixels-per-step", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
@@ -158,7 +164,8 @@ def _method(args, task: str) -> dict:
         return recipe.kwargs()
     return {"init": args.init, "steps": args.steps, "lr": args.lr, "refine_steps": args.refine,
             "refine_part": args.refine_params, "refine_lr": args.refine_lr,
-            "refine_anchor": args.refine_anchor, "residual": args.residual}  # fmt: skip
+            "refine_anchor": args.refine_anchor, "residual": args.residual,
+            "residual_weight": args.residual_weight}  # fmt: skip
 
 
 def _load_videos(args, shape):

@@ -62,20 +62,23 @@ class Recipe:
     refine_lr: float = 1e-4
     refine_anchor: float = 0.0
     residual: str = ""
+    residual_weight: float = 1.0
 
     def kwargs(self) -> dict:
         return dataclasses.asdict(self)
 
     @property
     def name(self) -> str:
-        """E.g. ``mean+300``, ``nearest+300 refine all 100 (lr 0.0001, anchor 10)`` or
-        ``mean+100, residual on blend``."""
+        """E.g. ``mean+300``, ``nearest+300 refine all 100 (lr 0.0001, anchor 10)``,
+        ``mean+100, residual on blend`` or ``mean+100, residual on blend x0.5``."""
         text = f"{self.init}+{self.steps}"
         if self.refine_steps:
             text += (f" refine {self.refine_part} {self.refine_steps} (lr {self.refine_lr:g}, "
                      f"anchor {self.refine_anchor:g})")  # fmt: skip
         if self.residual:
             text += f", residual on {self.residual}"
+            if self.residual_weight != 1.0:
+                text += f" x{self.residual_weight:g}"
         return text
 
     @classmethod
@@ -96,10 +99,12 @@ def candidate_grid(
     refine_lrs=(3e-4, 1e-3),
     anchors=(0.0, 100.0),
     residuals=("", "linear"),
+    residual_weights=(1.0,),
 ) -> tuple[Recipe, ...]:
     """Every combination (refinement settings only where ``refine_steps`` > 0). ``residuals``:
     '' (INR-V as it is) and/or ``"linear"``: also as a residual on each linear baseline of the
-    task (``tasks.residual``; ``choose`` expands it per task)."""
+    task (``tasks.residual``; ``choose`` expands it per task), with each of ``residual_weights``
+    (in (0, 1]: the share of INR-V's departure from the baseline kept)."""
     out = []
     for init, k in itertools.product(inits, steps):
         methods = [Recipe(init, int(k), lr)]
@@ -107,7 +112,9 @@ def candidate_grid(
             [r for r in refine_steps if r], refine_parts, refine_lrs, anchors
         ):
             methods.append(Recipe(init, int(k), lr, int(r), part, float(rlr), float(anchor)))
-        out += [dataclasses.replace(m, residual=x) for m in methods for x in residuals]
+        for m, x in itertools.product(methods, residuals):
+            weights = residual_weights if x else (1.0,)
+            out += [dataclasses.replace(m, residual=x, residual_weight=float(w)) for w in weights]
     return tuple(out)
 
 
@@ -185,14 +192,15 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
                      shape=prepared.observed.shape[1:4])  # fmt: skip
         made = {}  # the recipe without residual -> (recon, seconds): its residual variants share it
         for recipe in group:
-            plain = dataclasses.replace(recipe, residual="")
+            plain = dataclasses.replace(recipe, residual="", residual_weight=1.0)
             if plain not in made:
                 made[plain] = _reconstruct(trained, inv, prepared, plain, shape, batch,
                                            pixels_per_step, seed)  # fmt: skip
             recon, seconds = made[plain]
             if recipe.residual:
                 start = time.perf_counter()
-                recon = on_baseline(recipe.residual, recon, prepared, task, seed=seed, **options)
+                recon = on_baseline(recipe.residual, recon, prepared, task, seed=seed,
+                                    weight=recipe.residual_weight, **options)  # fmt: skip
                 seconds += time.perf_counter() - start
             score = mean_metrics(video_metrics(recon, videos, scored))[key]
             scores.append({"recipe": recipe, "name": recipe.name, "score": score,

@@ -33,7 +33,7 @@ from inrv_jax.rendering import FromINRs, FromLatents, RenderSettings, render
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import Prepared, downsample, prepare
 from inrv_jax.tasks.refine import refine
-from inrv_jax.tasks.residual import check_residual, on_baseline
+from inrv_jax.tasks.residual import check_residual, check_weight, on_baseline
 from inrv_jax.tasks.scoring import mean_metrics, video_metrics
 
 # prepare lives below the baselines and the choice of methods; importable from here as before.
@@ -88,6 +88,7 @@ def run_task(
     refine_lr: float = 1e-4,
     refine_anchor: float = 0.0,
     residual: str = "",
+    residual_weight: float = 1.0,
     **task_kwargs,
 ) -> TaskResult:
     """Invert ``videos`` f32[B, T, H, W, 3] under ``task`` and score the reconstructions.
@@ -96,11 +97,15 @@ def run_task(
     then fine-tune the generated INRs' ``refine_part`` (``refine.PARTS``) on the observed pixels,
     pulled towards the generated INRs with weight ``refine_anchor``. ``residual``: a linear
     baseline of the task (``tasks.residual``): the result is that baseline on the observations
-    plus INR-V's departure from it ('' = INR-V's reconstruction as it is).
+    plus INR-V's departure from it, times ``residual_weight`` in (0, 1] ('' = INR-V's
+    reconstruction as it is).
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
     encoder = _encoder_of(trained, init, encoder)
     check_residual(residual, task)
+    check_weight(residual_weight)
+    if residual_weight != 1.0 and not residual:
+        raise InputError("a residual weight needs a residual baseline (--residual NAME)")
     videos = np.asarray(videos, np.float32)
     prepared = prepare(videos, task, seed=seed, **task_kwargs)
     result = invert(
@@ -124,7 +129,8 @@ def run_task(
                          anchor=refine_anchor, pixels_per_step=pixels_per_step,
                          seed=seed)  # fmt: skip
     recon = _reconstruct(trained, result.latents, refined, videos.shape[1:4], chunk)
-    recon, residual_seconds = _on_residual(residual, recon, prepared, task, seed, task_kwargs)
+    recon, residual_seconds = _on_residual(residual, residual_weight, recon, prepared, task, seed,
+                                           task_kwargs)  # fmt: skip
     scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
     metrics = video_metrics(recon, videos, scored, lpips)
     return _task_result(task, result, refined, recon, prepared, metrics, residual_seconds)
@@ -140,13 +146,14 @@ def _encoder_of(trained, init: str, encoder):
     return encoder
 
 
-def _on_residual(residual: str, recon, prepared, task: str, seed: int, task_kwargs):
+def _on_residual(residual: str, weight: float, recon, prepared, task: str, seed: int,
+                 task_kwargs):  # fmt: skip
     """(``recon`` composed as a residual on the baseline ``residual``, the seconds that took);
     ``residual`` '': (``recon`` as it is, 0.0)."""
     if not residual:
         return recon, 0.0
     start = time.perf_counter()
-    recon = on_baseline(residual, recon, prepared, task, seed=seed, **task_kwargs)
+    recon = on_baseline(residual, recon, prepared, task, seed=seed, weight=weight, **task_kwargs)
     return recon, time.perf_counter() - start
 
 

@@ -5,12 +5,13 @@ A linear baseline ``B`` (``baselines.Baseline.linear``: repeat-last, blend, bicu
 nearest-pixel) maps what a task observes to a whole video. Applied to the observations of the
 video and to the same observations of INR-V's reconstruction ``R`` it gives
 
-    residual(B) = B(observed video) + (R - B(observed R))
+    residual(B) = B(observed video) + w * (R - B(observed R))
 
 ``R - B(observed R)`` is what ``B`` gets wrong *about R*: for future prediction with
 ``repeat-last``, INR-V's motion since the last observed frame, added to the true last frame; for
 frame interpolation with ``blend``, INR-V's departure from a straight line in time, added to the
-true blend. Where INR-V's error is the same on observed and hidden frames (a background it
+true blend. The weight ``w`` in (0, 1] (default 1) shrinks INR-V's departure towards the
+baseline; w = 0 would be the baseline itself, so it is not a method of INR-V's. Where INR-V's error is the same on observed and hidden frames (a background it
 renders a little off everywhere) it cancels; where ``R`` is exact it is ``R``. On observed pixels
 the result equals the observation (every linear baseline returns those as given, except bicubic
 on another grid).
@@ -21,7 +22,7 @@ options).
 
 Python API::
 
-    res = run_task(tm, videos, "prediction", residual="repeat-last")
+    res = run_task(tm, videos, "prediction", residual="repeat-last", residual_weight=0.5)
     composed = on_baseline("blend", recon, prepared, "frame-interpolation", seed=0)
 """
 
@@ -49,10 +50,25 @@ def check_residual(name: str, task: str) -> None:
         )
 
 
+def check_weight(weight: float) -> None:
+    """``InputError`` unless the residual weight is in (0, 1]."""
+    if not 0.0 < weight <= 1.0:
+        raise InputError(f"residual weight {weight!r} is outside (0, 1]: 1 adds INR-V's whole "
+                         "departure from the baseline, 0 would be the baseline itself")  # fmt: skip
+
+
 def on_baseline(
-    name: str, recon, prepared: Prepared, task: str, *, seed: int = 0, **options
+    name: str,
+    recon,
+    prepared: Prepared,
+    task: str,
+    *,
+    seed: int = 0,
+    weight: float = 1.0,
+    **options,
 ) -> np.ndarray:
-    """``B(observed video) + recon - B(observed recon)`` for the linear baseline ``B`` = ``name``.
+    """``B(observed video) + weight * (recon - B(observed recon))`` for the linear baseline
+    ``B`` = ``name``.
 
     Args:
       name: a linear baseline of ``task`` (``residual_baselines``).
@@ -60,11 +76,13 @@ def on_baseline(
       prepared: ``prepare``'s output for the videos (what the task observed of them).
       task, seed, **options: the task, its seed and ``masks.TaskOptions`` that made ``prepared``
         (the reconstruction is observed the same way).
+      weight: in (0, 1], the share of INR-V's departure from the baseline kept.
 
     Returns:
       f32[B, T, H, W, 3].
     """
     check_residual(name, task)
+    check_weight(weight)
     recon = np.asarray(recon, np.float32)
     shape = recon.shape[1:4]
     seen_recon = prepare(recon, task, seed=seed, **options)
@@ -74,4 +92,4 @@ def on_baseline(
     fn = BASELINES[name].fn
     base = fn(prepared.observed, prepared.weights, shape, Context())
     base_recon = fn(seen_recon.observed, seen_recon.weights, shape, Context())
-    return (base + (recon - base_recon)).astype(np.float32)
+    return (base + np.float32(weight) * (recon - base_recon)).astype(np.float32)

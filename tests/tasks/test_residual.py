@@ -10,6 +10,7 @@ import pytest
 from inrv_jax.cli import main
 from inrv_jax.errors import InputError
 from inrv_jax.masks import get_task
+from inrv_jax.tasks.baselines import BASELINES, Context
 from inrv_jax.tasks.choose import candidate_grid, choose
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.prepare import prepare
@@ -29,10 +30,11 @@ def _videos(seed=0, shape=(2, 8, 16, 16, 3)):
     return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
 
 
-def _compose(task, name, recon, videos):
+def _compose(task, name, recon, videos, weight=1.0):
     options = get_task(task).heldout_options(videos.shape[1])
     prepared = prepare(videos, task, seed=3, **options)
-    return on_baseline(name, recon, prepared, task, seed=3, **options), prepared
+    out = on_baseline(name, recon, prepared, task, seed=3, weight=weight, **options)
+    return out, prepared
 
 
 @pytest.mark.parametrize("task,name", CASES)
@@ -70,6 +72,19 @@ def test_hidden_pixels_of_the_videos_are_never_read(task, name):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("task,name", CASES[:2])
+def test_a_weight_shrinks_the_departure_towards_the_baseline(task, name):
+    videos, recon = _videos(), _videos(2)
+    whole, prepared = _compose(task, name, recon, videos)
+    half, _ = _compose(task, name, recon, videos, weight=0.5)
+    base = BASELINES[name].fn(prepared.observed, prepared.weights, videos.shape[1:4], Context())
+    np.testing.assert_allclose(half, base + 0.5 * (whole - base), atol=1e-5)
+    assert np.abs(half - whole)[prepared.unobserved].max() > 0.05  # the weight moved something
+    for bad in (0.0, 1.5, -0.5):
+        with pytest.raises(InputError, match=f"residual weight {bad!r} is outside"):
+            _compose(task, name, recon, videos, weight=bad)
+
+
 def test_only_a_linear_baseline_of_the_task_is_accepted():
     assert residual_baselines("prediction") == ("repeat-last",)
     assert residual_baselines("all") == ()
@@ -89,11 +104,24 @@ def test_run_task_and_the_choice_apply_the_residual(trained):
     expected = on_baseline("repeat-last", plain.recon, plain.prepared, "prediction", **opts)
     np.testing.assert_allclose(res.recon, expected, atol=1e-6)
     assert res.residual_seconds > 0 and res.method_seconds > res.seconds
-    grid = candidate_grid(inits=("mean",), steps=(3,), refine_steps=(0,), residuals=("", "linear"))
+    half = run_task(trained, videos, "prediction", steps=3, pixels_per_step=256,
+                    residual="repeat-last", residual_weight=0.5, **opts)  # fmt: skip
+    expected = on_baseline("repeat-last", plain.recon, plain.prepared, "prediction", weight=0.5,
+                           **opts)  # fmt: skip
+    np.testing.assert_allclose(half.recon, expected, atol=1e-6)
+    with pytest.raises(InputError, match="a residual weight needs a residual baseline"):
+        run_task(trained, videos, "prediction", steps=3, residual_weight=0.5, **opts)
+    grid = candidate_grid(inits=("mean",), steps=(3,), refine_steps=(0,), residuals=("", "linear"),
+                          residual_weights=(0.5, 1.0))  # fmt: skip
     choice = choose(trained, videos, ["prediction", "all"], grid, pixels_per_step=256,
                     log=lambda *_: None)  # fmt: skip
     names = [s["name"] for s in choice["tasks"]["prediction"]["scores"]]
-    assert names == ["mean+3", "mean+3, residual on repeat-last"]
+    assert names == ["mean+3", "mean+3, residual on repeat-last x0.5",
+                     "mean+3, residual on repeat-last"]  # fmt: skip
+    scores = {s["name"]: s["score"] for s in choice["tasks"]["prediction"]["scores"]}
+    assert scores["mean+3, residual on repeat-last x0.5"] == pytest.approx(
+        half.summary["psnr_unobserved"], abs=1e-4
+    )
     scores = {s["name"]: s["score"] for s in choice["tasks"]["prediction"]["scores"]}
     assert scores["mean+3, residual on repeat-last"] == pytest.approx(
         res.summary["psnr_unobserved"], abs=1e-4
@@ -110,3 +138,8 @@ def test_invert_cli_residual(workdir, tmp_path, capsys):
     assert report["settings"]["residual"] == "blend"
     assert main([*args, "--residual", "repeat-last"]) == 2
     assert "not a linear baseline of task 'frame-interpolation'" in capsys.readouterr().err
+    assert main([*args, "--residual", "blend", "--residual-weight", "0.5"]) == 0
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["settings"]["residual_weight"] == 0.5
+    assert main([*args, "--residual", "blend", "--residual-weight", "0"]) == 2
+    assert "residual weight 0.0 is outside (0, 1]" in capsys.readouterr().err
