@@ -44,7 +44,7 @@ from inrv_jax.tasks.baselines import fit_single_curve, run_prepared
 from inrv_jax.tasks.inversion import invert
 from inrv_jax.tasks.prepare import prepare
 from inrv_jax.tasks.refine import refine
-from inrv_jax.tasks.residual import on_baseline, residual_baselines
+from inrv_jax.tasks.residual import baseline_of, on_baseline, residual_baselines, shrink
 from inrv_jax.tasks.scoring import compared_metric, jsonable, mean_metrics, video_metrics
 
 RECIPE_VERSION = 1
@@ -99,7 +99,7 @@ def candidate_grid(
     refine_lrs=(3e-4, 1e-3),
     anchors=(0.0, 100.0),
     residuals=("", "linear"),
-    residual_weights=(1.0,),
+    residual_weights=(0.25, 0.5, 0.75, 1.0),
 ) -> tuple[Recipe, ...]:
     """Every combination (refinement settings only where ``refine_steps`` > 0). ``residuals``:
     '' (INR-V as it is) and/or ``"linear"``: also as a residual on each linear baseline of the
@@ -198,10 +198,15 @@ def _score_task(trained, videos, task, candidates, pixels_per_step, seed, batch,
                                            pixels_per_step, seed)  # fmt: skip
             recon, seconds = made[plain]
             if recipe.residual:
-                start = time.perf_counter()
-                recon = on_baseline(recipe.residual, recon, prepared, task, seed=seed,
-                                    weight=recipe.residual_weight, **options)  # fmt: skip
-                seconds += time.perf_counter() - start
+                whole = dataclasses.replace(recipe, residual_weight=1.0)
+                if whole not in made:  # the weighted variants share the weight-1 composition
+                    start = time.perf_counter()
+                    full = on_baseline(recipe.residual, recon, prepared, task, seed=seed,
+                                       **options)  # fmt: skip
+                    base = baseline_of(recipe.residual, prepared, shape)
+                    made[whole] = (full, base, seconds + time.perf_counter() - start)
+                full, base, seconds = made[whole]
+                recon = shrink(full, base, recipe.residual_weight)
             score = mean_metrics(video_metrics(recon, videos, scored))[key]
             scores.append({"recipe": recipe, "name": recipe.name, "score": score,
                            "seconds": seconds})  # fmt: skip

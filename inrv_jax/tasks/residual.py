@@ -90,6 +90,19 @@ def on_baseline(
         raise InputError(f"task {task!r} observed the reconstruction unlike the videos: pass "
                          "the seed and options that made `prepared`")  # fmt: skip
     fn = BASELINES[name].fn
-    base = fn(prepared.observed, prepared.weights, shape, Context())
+    base = baseline_of(name, prepared, shape)
     base_recon = fn(seen_recon.observed, seen_recon.weights, shape, Context())
     return (base + np.float32(weight) * (recon - base_recon)).astype(np.float32)
+
+
+def baseline_of(name: str, prepared: Prepared, shape) -> np.ndarray:
+    """The linear baseline ``name`` on what the task observed of the videos, on the (T, H, W)
+    grid ``shape``: f32[B, T, H, W, 3]."""
+    return np.asarray(BASELINES[name].fn(prepared.observed, prepared.weights, shape, Context()))
+
+
+def shrink(full, base, weight: float) -> np.ndarray:
+    """``on_baseline`` at ``weight`` from its weight-1 result ``full`` and ``baseline_of``:
+    ``base + weight * (full - base)`` (the departure is linear in the weight)."""
+    check_weight(weight)
+    return (base + np.float32(weight) * (np.asarray(full) - base)).astype(np.float32)
