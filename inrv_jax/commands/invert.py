@@ -31,6 +31,14 @@ def non_negative_int(text: str) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_checkpoint_arguments(p)
+    _add_data_arguments(p)
+    _add_method_arguments(p)
+    _add_refinement_arguments(p)
+    _add_output_arguments(p)
+
+
+def _add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """The videos and what the task observes of them."""
     p.add_argument("--data", required=True, help="data spec of the videos to invert")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--data-seed", type=int, default=0, help="seed of built-in data")
@@ -43,6 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparse-frac", type=float, default=masks.DEFAULT_SPARSE_FRAC)
     p.add_argument("--box", default=None, help="hidden box t0,t1,y0,y1,x0,x1 (task box)")
     p.add_argument("--low-size", default=None, help="h,w observed by super-resolution")
+
+
+def _add_method_arguments(p: argparse.ArgumentParser) -> None:
+    """The inversion: init, steps, lr, batch and the recipe that can set them."""
     p.add_argument(
         "--steps", type=non_negative_int, default=300, help="Adam steps on z (0: the init only)"
     )
@@ -60,6 +72,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="recipe file of `inrv evaluate --choose`: init, steps, lr and refinement of the task",
     )
     p.add_argument("--batch", type=positive_int, default=16, help="videos inverted at once")
+    p.add_argument("--pixels-per-step", type=positive_int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_refinement_arguments(p: argparse.ArgumentParser) -> None:
+    """What follows the inversion: refinement of the INRs and the residual on a baseline."""
     p.add_argument(
         "--refine",
         type=non_negative_int,
@@ -88,8 +106,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=1.0,
         help="with --residual: the share of INR-V's departure from the baseline kept, in (0, 1]",
     )
-    p.add_argument("--pixels-per-step", type=positive_int, default=None)
-    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """What is written: renders at other sizes, metrics, raw videos."""
     p.add_argument("--render-frames", type=int, default=None, help="also render T' frames")
     p.add_argument("--render-size", default=None, help="also render at H',W'")
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (faster)")

@@ -102,10 +102,7 @@ def run_task(
     ``task_kwargs`` go to ``prepare`` (future_frames, sparse_frac, box, mask, low_size).
     """
     encoder = _encoder_of(trained, init, encoder)
-    check_residual(residual, task)
-    check_weight(residual_weight)
-    if residual_weight != 1.0 and not residual:
-        raise InputError("a residual weight needs a residual baseline (--residual NAME)")
+    _check_residual_arguments(residual, residual_weight, task)
     videos = np.asarray(videos, np.float32)
     prepared = prepare(videos, task, seed=seed, **task_kwargs)
     result = invert(
@@ -122,18 +119,24 @@ def run_task(
         encoder=encoder,
         shape=prepared.observed.shape[1:4],
     )
-    refined = None
-    if refine_steps:
-        refined = refine(trained.model, trained.params, result.latents, prepared.obs,
-                         steps=refine_steps, lr=refine_lr, part=refine_part, batch=batch,
-                         anchor=refine_anchor, pixels_per_step=pixels_per_step,
-                         seed=seed)  # fmt: skip
+    refined = None if not refine_steps else refine(
+        trained.model, trained.params, result.latents, prepared.obs, steps=refine_steps,
+        lr=refine_lr, part=refine_part, batch=batch, anchor=refine_anchor,
+        pixels_per_step=pixels_per_step, seed=seed)  # fmt: skip
     recon = _reconstruct(trained, result.latents, refined, videos.shape[1:4], chunk)
     recon, residual_seconds = _on_residual(residual, residual_weight, recon, prepared, task, seed,
                                            task_kwargs)  # fmt: skip
     scored = None if masks_lib.get_task(task).unobserved == "none" else prepared.unobserved
     metrics = video_metrics(recon, videos, scored, lpips)
     return _task_result(task, result, refined, recon, prepared, metrics, residual_seconds)
+
+
+def _check_residual_arguments(residual: str, weight: float, task: str) -> None:
+    """InputError unless ``residual`` suits ``task`` and ``weight`` is in (0, 1] (1 without one)."""
+    check_residual(residual, task)
+    check_weight(weight)
+    if weight != 1.0 and not residual:
+        raise InputError("a residual weight needs a residual baseline (--residual NAME)")
 
 
 def _encoder_of(trained, init: str, encoder):
