@@ -94,7 +94,7 @@ def train_and_evaluate(settings: Settings, workdir, init_state: InitState | None
 
 def _train(run: Run, stop) -> dict:
     """The loop over ``run``'s steps, then the final checkpoint and outputs."""
-    cfg = run.settings.train
+    cfg = run.train
     progress = _progress_bar(run, cfg)
     state, metrics, step = run.initial_state, {}, run.start
     clock = [time.perf_counter(), run.start]  # time and step of the last log line
@@ -163,7 +163,7 @@ def _log(run: Run, state, step: int, m: dict, clock: list, progress) -> dict:
 
 def _periodic(run: Run, state, step: int, progress) -> None:
     """Evaluation, samples and checkpoints at their intervals (the last step has its own)."""
-    cfg = run.settings.train
+    cfg = run.train
     if step >= cfg.steps:
         return
     if cfg.eval_every and step % cfg.eval_every == 0:
@@ -205,7 +205,7 @@ def _per_video_psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def _render(run: Run, params, latents) -> np.ndarray:
-    chunk = RenderSettings(chunk=run.settings.train.render_chunk)
+    chunk = RenderSettings(chunk=run.train.render_chunk)
     return render(FromLatents(run.model, params, latents), run.video_shape, chunk)
 
 
@@ -237,17 +237,17 @@ def _write_outputs(run: Run, params, latents, tag=""):
         latents,
         run.eval_targets,
         run.video_shape,
-        num_samples=run.settings.train.num_samples,
-        seed=run.settings.seed,
-        chunk=run.settings.train.render_chunk,
-        scale=run.settings.train.picture_scale,
+        num_samples=run.train.num_samples,
+        seed=run.seed,
+        chunk=run.train.render_chunk,
+        scale=run.train.picture_scale,
         tag=tag,
     )
 
 
 def _finish(run: Run, state, metrics: dict) -> dict:
     """Final reconstruction PSNR over the training videos, samples, summary JSON."""
-    n, steps = len(run.source), run.settings.train.steps
+    n, steps = len(run.source), run.train.steps
     params, latents = host_tree(state.params), _latents(run, state)
     per_batch = max(1, min(16, int(math.ceil(n / 4))))
     psnrs = []

@@ -24,7 +24,7 @@ from inrv_jax.data import VideoSource, make_loader, source_from_settings
 from inrv_jax.errors import ConfigError, UserError
 from inrv_jax.model import ModelFns
 from inrv_jax.pixels import to_unit_range
-from inrv_jax.settings import DataSettings, Settings, resolve
+from inrv_jax.settings import DataSettings, Settings, TrainSettings, resolve
 from inrv_jax.sharding import make_mesh, put_global, replicated
 from inrv_jax.state import TrainState
 from inrv_jax.train.features import video_features
@@ -46,7 +46,8 @@ class DataMismatchError(UserError, RuntimeError):
 class Run:
     """The parts of one training run (built by ``build_run``; the loop carries the state)."""
 
-    settings: Settings
+    train: TrainSettings  # what the loop reads of the settings: steps, intervals, outputs
+    seed: int
     workdir: pathlib.Path
     source: VideoSource
     features: np.ndarray | None  # f32[N, T, F] frozen-encoder features, or None
@@ -141,7 +142,7 @@ def build_run(settings: Settings, workdir, init_state: InitState | None = None) 
     eval_ids = np.arange(min(settings.train.eval_videos, len(source)))
     step_key = jax.jit(lambda: jax.random.key(settings.seed + 1), out_shardings=replicated(mesh))
     return Run(
-        settings=settings, workdir=workdir, source=source, features=features, model=parts.model,
+        train=settings.train, seed=settings.seed, workdir=workdir, source=source, features=features, model=parts.model,
         mesh=mesh, store=store, meta=meta, step_fn=parts.step_fn,
         coords=put_global(make_grid(*video_shape), replicated(mesh)), step_key=step_key(),
         loader=iter(loader), writer=MetricsWriter(workdir, jax.process_index() == 0),
