@@ -67,16 +67,23 @@ def machine() -> dict:
     return {**out, "accelerator": jax.default_backend(), "jax": jax.__version__, "python": python}
 
 
-def commit() -> str:
-    """``git describe --always --dirty`` of the checkout ("unknown" outside git)."""
+def commit(root: pathlib.Path = ROOT) -> str:
+    """The checkout's commit (``git describe --always``), with "-dirty" when a tracked file outside
+    ``docs/`` differs: records a benchmark wrote there earlier leave the code it ran unchanged
+    ("unknown" outside git)."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return out.stdout.strip()
+        head = _git(root, "describe", "--always")
+        changed = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("-dirty" if changed else "")
+
+
+def _git(root: pathlib.Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
 
 
 def record_header(script: str, argv: list[str] | None, machine_info: dict | None = None) -> dict:
@@ -141,9 +148,11 @@ def machine_text(m, load: bool = True) -> str:
 
 
 def provenance(record: dict, load: bool = False) -> str:
-    """The line a record's tables start with: "`COMMAND` — commit C, DATE, MACHINE"."""
+    """The line a record's tables start with: "`COMMAND` — commit C, DATE, MACHINE", and the
+    record's ``provenance`` note in brackets where it has one (e.g. what a "-dirty" commit held)."""
+    note = f" [{record['provenance']}]" if "provenance" in record else ""
     return (
-        f"`{record['command']}` — commit {record['commit']}, {record['date']}, "
+        f"`{record['command']}` — commit {record['commit']}{note}, {record['date']}, "
         f"{machine_text(record['machine'], load)}"
     )
 
