@@ -36,6 +36,7 @@ INITS = ("zeros", "normal", "mean", "nearest", "encoder")  # inrv_jax.tasks.inve
 PRIOR_KINDS = ("gaussian", "gmm", "flow")  # inrv_jax.prior.KINDS
 GENERATION_MODES = ("random", "random-interpolated")  # inrv_jax.latent_space
 INTERPOLATION_METHODS = ("lerp", "slerp")  # inrv_jax.latent_space.INTERPOLATORS
+CHOOSE_GRIDS = ("full", "quick")  # inrv_jax.tasks.choose.GRIDS
 
 # Version of the stored schema: a checkpoint's config older than this is brought up to date by
 # ``migrate`` before it is read (1: checkpoints written before this module, with no version).

@@ -21,7 +21,7 @@ FIXTURE = __import__("pathlib").Path(__file__).parent / "fixtures" / "checkpoint
 def test_registry_names_are_the_librarys_own():
     from inrv_jax import conditioning, encoder, encoding, hypernet, inr, latent_space
     from inrv_jax.prior import KINDS as PRIOR_KINDS
-    from inrv_jax.tasks import inversion
+    from inrv_jax.tasks import choose, inversion
 
     assert S.INR_KINDS == inr.KINDS
     assert set(S.ENCODINGS) == set(encoding.ENCODINGS)
@@ -32,6 +32,7 @@ def test_registry_names_are_the_librarys_own():
     assert S.PRIOR_KINDS == tuple(PRIOR_KINDS)
     assert S.GENERATION_MODES == latent_space.GENERATION_MODES
     assert S.INTERPOLATION_METHODS == tuple(sorted(latent_space.INTERPOLATORS))
+    assert S.CHOOSE_GRIDS == tuple(choose.GRIDS)
 
 
 def test_settings_and_config_edge_import_no_jax():

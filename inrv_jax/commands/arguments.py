@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from inrv_jax.settings import (
+    CHOOSE_GRIDS,
     GENERATION_MODES,
     INITS,
     INR_KINDS,
@@ -14,7 +15,14 @@ from inrv_jax.settings import (
 
 # The registries' names come from inrv_jax.settings (jax-free); tests/test_settings.py checks
 # that each equals the library's own registry.
-__all__ = ["GENERATION_MODES", "INITS", "INR_KINDS", "INTERPOLATION_METHODS", "PRIOR_KINDS"]
+__all__ = [
+    "CHOOSE_GRIDS",
+    "GENERATION_MODES",
+    "INITS",
+    "INR_KINDS",
+    "INTERPOLATION_METHODS",
+    "PRIOR_KINDS",
+]
 
 PRIOR_MODES = ("prior", *(f"prior:{kind}" for kind in PRIOR_KINDS))  # inrv fit-prior first
 

@@ -8,7 +8,12 @@ import argparse
 import json
 import pathlib
 
-from inrv_jax.commands.arguments import INITS, add_checkpoint_arguments, positive_int
+from inrv_jax.commands.arguments import (
+    CHOOSE_GRIDS,
+    INITS,
+    add_checkpoint_arguments,
+    positive_int,
+)
 from inrv_jax.errors import InputError
 from inrv_jax.masks import HELDOUT_TASKS
 
@@ -38,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "disjoint from the test clips; writes OUT/recipe.json and WORKDIR/recipe.json",
     )
     p.add_argument("--validation-num", type=int, default=8, help="validation clips of --choose")
+    p.add_argument(
+        "--choose-grid",
+        default="full",
+        choices=CHOOSE_GRIDS,
+        help="the candidates --choose scores: full (init x 300 z-steps x refinement 0/100/300 x "
+        "lr x anchor, each also as a weighted residual on a linear baseline) or quick (a rehearsal)",
+    )
     p.add_argument(
         "--recipe", default=None, help="evaluate with a recipe file of an earlier --choose"
     )
@@ -81,7 +93,7 @@ def _tasks(text: str) -> list[str]:
 def run(args) -> int:
     from inrv_jax.checkpoint import load_trained
     from inrv_jax.encoder import has_encoder, load_encoder
-    from inrv_jax.tasks.choose import load_recipes
+    from inrv_jax.tasks.choose import load_recipes, named_grid
     from inrv_jax.tasks.evaluate import evaluate
 
     if args.choose and args.recipe:
@@ -109,6 +121,7 @@ def run(args) -> int:
         pixels_per_step=args.pixels_per_step,
         recipes=load_recipes(args.recipe) if args.recipe else None,
         choose_num=args.validation_num if args.choose else 0,
+        candidates=named_grid(args.choose_grid, encoder is not None) if args.choose else None,
     )
     workdir = pathlib.Path(args.workdir)
     out = pathlib.Path(args.out or workdir / "eval")

@@ -118,6 +118,21 @@ def candidate_grid(
     return tuple(out)
 
 
+# The candidate grids ``inrv evaluate --choose-grid`` names (``candidate_grid`` keywords): "full",
+# the default grid; "quick", a rehearsal of the same path in a fraction of the time.
+GRIDS = {
+    "full": {},
+    "quick": dict(steps=(20,), refine_steps=(0, 10), refine_lrs=(3e-4,), anchors=(0.0,),
+                  residual_weights=(0.5, 1.0)),
+}  # fmt: skip
+
+
+def named_grid(name: str, encoder: bool = False) -> tuple[Recipe, ...]:
+    """The candidates of grid ``name`` (``GRIDS``), with the ``encoder`` init when ``encoder``."""
+    inits = ("mean", "nearest", "encoder") if encoder else ("mean", "nearest")
+    return candidate_grid(inits=inits, **GRIDS[name])
+
+
 def _for_task(candidates, task: str) -> list[Recipe]:
     """``candidates`` with ``residual="linear"`` expanded to the task's linear baselines (none:
     dropped)."""
@@ -152,8 +167,7 @@ def choose(
       "num_videos", "pixels_per_step", "seed"}.
     """
     if candidates is None:
-        inits = ("mean", "nearest", "encoder") if encoder is not None else ("mean", "nearest")
-        candidates = candidate_grid(inits=inits)
+        candidates = named_grid("full", encoder is not None)
     videos = np.asarray(videos, np.float32)
     out = {"tasks": {}, "num_videos": len(videos), "pixels_per_step": pixels_per_step,
            "seed": seed}  # fmt: skip

@@ -9,7 +9,15 @@ import pytest
 from inrv_jax.cli import main
 from inrv_jax.errors import InputError
 from inrv_jax.tasks import evaluate
-from inrv_jax.tasks.choose import Recipe, candidate_grid, choose, load_recipes, save_recipes
+from inrv_jax.tasks.choose import (
+    GRIDS,
+    Recipe,
+    candidate_grid,
+    choose,
+    load_recipes,
+    named_grid,
+    save_recipes,
+)
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.videos import heldout_videos
 
@@ -138,3 +146,12 @@ def test_with_baselines_the_choice_is_the_largest_margin(trained):
         assert s["baseline"] in ("nearest-training", "fit-single")
         assert s["margin"] == pytest.approx(s["score"] - s["baseline_score"])
     assert res["chosen"] == max(res["scores"], key=lambda s: s["margin"])["recipe"]
+
+
+def test_named_grids_are_the_default_grid_and_a_smaller_one():
+    assert set(GRIDS) == {"full", "quick"}
+    assert named_grid("full") == candidate_grid()
+    quick = named_grid("quick")
+    assert 0 < len(quick) < len(named_grid("full")) / 4
+    assert {r.residual for r in quick} == {"", "linear"}  # the same kinds of candidate
+    assert {r.init for r in named_grid("quick", encoder=True)} == {"mean", "nearest", "encoder"}

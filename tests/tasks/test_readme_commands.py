@@ -26,7 +26,17 @@ FAST = {
     "generate": ["--num", "2"],
     "interpolate": [],
     "invert": ["--num", "2", "--steps", "5", "--future-frames", "2"],  # the tiny model: T = 4
-    "evaluate": ["--heldout-num", "2", "--steps", "5", "--fvd-samples", "0", "--no-lpips"],
+    "evaluate": [
+        "--heldout-num",
+        "2",
+        "--steps",
+        "5",
+        "--fvd-samples",
+        "0",
+        "--no-lpips",
+        "--choose-grid",
+        "quick",
+    ],  # fmt: skip
     "train-encoder": ["--steps", "3"],  # before README's `invert --init encoder`
     "fit-prior": ["--steps", "20"],  # before README's `generate --mode prior:flow`
 }
