@@ -136,6 +136,7 @@ def test_markdown_marks_wins_and_losses_against_the_best_baseline():
 
 
 def test_generation_is_scored_against_the_heldout_clips(trained, monkeypatch):
+    from inrv_jax.metrics import fvd
     from inrv_jax.tasks import generation
 
     class MeanColour:  # a cheap stand-in for I3D: per-clip mean colour and its spread
@@ -149,8 +150,12 @@ def test_generation_is_scored_against_the_heldout_clips(trained, monkeypatch):
             return np.concatenate([clips.mean(axis=(1, 2, 3)), clips.std(axis=(1, 2, 3))], 1)
 
     monkeypatch.setattr(generation, "I3DFeatures", MeanColour)
+    # The FVD section's own I3D pass is tested above and in tests/metrics/test_fvd.py.
+    monkeypatch.setattr(fvd, "compute_fvd", lambda real, fake, batch_size, i3d: 2.5)
+    monkeypatch.setattr(fvd, "load_i3d", lambda: None)
     quiet = {"steps": 2, "lpips": False, "log": lambda *_: None, "baselines": False}
     report = evaluate.evaluate(trained, heldout_num=5, tasks=("all",), fvd_samples=4, **quiet)
+    assert report["fvd"]["value"] == 2.5  # the FVD section ran beside the generation one
     gen = report["generation"]
     assert set(gen["rows"]) == set(generation.ROWS)
     videos, paths = heldout_videos(trained, 5)
