@@ -59,6 +59,8 @@ retain_freed_memory()  # only with INRV_HOST_MALLOC=retain, as the `inrv` CLI
 
 import jax  # noqa: E402, F401  (after retain_freed_memory)
 
+from inrv_jax.tasks.choose import GRIDS  # noqa: E402
+
 MODULE = "benchmarks.latent_space"
 SPLIT_SEEDS = common.SPLIT_SEEDS
 # configs/atari.py:wide_batch: 3,050 steps of 64 clips over 512 clips.
@@ -68,9 +70,7 @@ CHOOSE_GRIDS = {
     "default": dict(inits=("mean", "nearest"), steps=(100, 300), refine_steps=(0, 300),
                     refine_lrs=(3e-4, 1e-3), anchors=(0.0, 100.0), residuals=("", "linear"),
                     residual_weights=(0.25, 0.5, 0.75, 1.0)),
-    "quick": dict(inits=("mean", "nearest"), steps=(20,), refine_steps=(0, 10),
-                  refine_lrs=(3e-4,), anchors=(0.0,), residuals=("", "linear"),
-                  residual_weights=(0.5, 1.0)),
+    "quick": dict(inits=("mean", "nearest"), **GRIDS["quick"]),  # inrv evaluate's quick grid
 }  # fmt: skip
 CURVE_STEPS = (25, 50, 100, 200, 300)  # z-Adam steps of the INR-V speed curve
 CURVE_FIT_MULTIPLES = (2, 4)  # fit-single also gets these multiples of INR-V's longest time

@@ -123,7 +123,7 @@ def candidate_grid(
 GRIDS = {
     "full": {},
     "quick": dict(steps=(20,), refine_steps=(0, 10), refine_lrs=(3e-4,), anchors=(0.0,),
-                  residual_weights=(0.5, 1.0)),
+                  residuals=("", "linear"), residual_weights=(0.5, 1.0)),
 }  # fmt: skip
 
 
