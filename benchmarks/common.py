@@ -247,7 +247,8 @@ def best_baseline(res: dict) -> tuple[str, float] | None:
 
 def heldout_cell(res: dict) -> str:
     """A held-out row as a table cell: "model ✓ (best baseline score)"; ✓ = it beats every
-    baseline."""
+    baseline. Rows with per-clip scores add the margin over that baseline ± its standard error
+    over the clips (``margin_spread``): "model ✓ (best baseline score; +0.05 ± 0.03)"."""
     from inrv_jax.tasks.heldout_protocol import score_key
 
     model = res["mean"][score_key(res["mean"])]
@@ -255,7 +256,24 @@ def heldout_cell(res: dict) -> str:
     if best is None:
         return f"{model:.2f}"
     mark = "✓" if model > best[1] else "✗"
-    return f"{model:.2f} {mark} ({best[0]} {best[1]:.2f})"
+    spread = margin_spread(res, best[0])
+    margin = "" if spread is None else f"; {spread[0]:+.2f} ± {spread[1]:.2f}"
+    return f"{model:.2f} {mark} ({best[0]} {best[1]:.2f}{margin})"
+
+
+def margin_spread(res: dict, baseline: str) -> tuple[float, float] | None:
+    """(mean, standard error) over the clips of the model's per-clip score minus ``baseline``'s
+    on the same clip (``heldout_protocol.heldout_rows``' ``per_video``); None without per-clip
+    scores or with fewer than 2 clips."""
+    from inrv_jax.tasks.heldout_protocol import score_key
+
+    key = score_key(res["mean"])
+    rows = (res, res.get("baselines", {}).get(baseline, {}))
+    per = [np.asarray((r.get("per_video") or {}).get(key, []), np.float64) for r in rows]
+    if len(per[0]) < 2 or len(per[0]) != len(per[1]):
+        return None
+    diff = per[0] - per[1]
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
 # ------------------------------------------------------------- the train step, as the trainer runs it

@@ -37,6 +37,7 @@ import time
 
 import numpy as np
 
+from inrv_jax.encoder import joint_encoder
 from inrv_jax.errors import InputError
 from inrv_jax.masks import get_task
 from inrv_jax.rendering import FromINRs, FromLatents, render
@@ -128,9 +129,18 @@ GRIDS = {
 
 
 def named_grid(name: str, encoder: bool = False) -> tuple[Recipe, ...]:
-    """The candidates of grid ``name`` (``GRIDS``), with the ``encoder`` init when ``encoder``."""
-    inits = ("mean", "nearest", "encoder") if encoder else ("mean", "nearest")
-    return candidate_grid(inits=inits, **GRIDS[name])
+    """The candidates of grid ``name`` (``GRIDS``), with ``encoder_candidates`` when
+    ``encoder``."""
+    grid = GRIDS[name]
+    return candidate_grid(**grid) + (encoder_candidates(**grid) if encoder else ())
+
+
+def encoder_candidates(steps=(300,), **grid) -> tuple[Recipe, ...]:
+    """The ``encoder`` init's candidates of a ``candidate_grid``: its one pass (0 z-steps) and
+    each of ``steps``, with the grid's refinements and residuals (``grid``: the other
+    ``candidate_grid`` keywords; its ``inits`` are ignored)."""
+    grid.pop("inits", None)
+    return candidate_grid(inits=("encoder",), steps=(0, *(s for s in steps if s)), **grid)
 
 
 def _for_task(candidates, task: str) -> list[Recipe]:
@@ -156,8 +166,9 @@ def choose(
     context=None,
     log=print,
 ) -> dict:
-    """Score ``candidates`` (default ``candidate_grid()``, plus the ``encoder`` init when an
-    encoder is given) on the validation ``videos`` f32[B, T, H, W, 3] for every task.
+    """Score ``candidates`` (default ``named_grid("full")``, with the ``encoder`` init's
+    candidates when there is an encoder) on the validation ``videos`` f32[B, T, H, W, 3] for every
+    task. ``encoder``: the ``encoder`` init's ``Encoder`` (default the model's joint one, if any).
     ``context``: a ``baselines.Context`` (its ``seconds`` and ``pixels_per_step`` are set
     here): choose by the margin over the best baseline; None: by the score.
 
@@ -166,6 +177,8 @@ def choose(
       "score", "seconds", and with a context "baseline", "baseline_score", "margin"}]}},
       "num_videos", "pixels_per_step", "seed"}.
     """
+    if encoder is None:
+        encoder = joint_encoder(trained)  # as run_task: the model's own, if it has one
     if candidates is None:
         candidates = named_grid("full", encoder is not None)
     videos = np.asarray(videos, np.float32)

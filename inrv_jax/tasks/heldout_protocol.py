@@ -104,8 +104,10 @@ def heldout_rows(
       recipes: {set name: {task: ``choose.Recipe``}}, methods chosen on validation clips.
       log: gets one line per (set, task).
     Returns:
-      {set name: {task: ``evaluate.task_section`` without per-video arrays}}: ``mean`` metrics,
-      ``seconds``, the task's options and ``baselines`` {name: {mean, seconds}}.
+      {set name: {task: ``evaluate.task_section`` with only the judged metric per video}}:
+      ``mean`` metrics, ``per_video`` {score_key: [K floats]} (so a margin's spread over the
+      clips can be read), ``seconds``, the task's options and ``baselines`` {name: {mean,
+      per_video, seconds}}.
     """
     context = baseline_context(trained, settings.tasks, settings.seed)
     inversion = {"steps": settings.inversion_steps, "lr": settings.lr, "init": "mean",
@@ -117,9 +119,9 @@ def heldout_rows(
             recipe = (recipes or {}).get(split, {}).get(task)
             res = task_section(trained, videos, task, None, _quiet, context, recipe=recipe,
                                **inversion)  # fmt: skip
-            res.pop("per_video", None)
-            for b in res.get("baselines", {}).values():
-                b.pop("per_video", None)
+            key = score_key(res["mean"])
+            for row in (res, *res.get("baselines", {}).values()):
+                row["per_video"] = {key: np.asarray(row["per_video"][key]).tolist()}
             out[split][task] = res
             log(f"  {split:8s} {task:20s} {_brief(res)} ({res['seconds']:.1f} s)")
     return out

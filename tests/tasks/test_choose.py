@@ -154,4 +154,10 @@ def test_named_grids_are_the_default_grid_and_a_smaller_one():
     quick = named_grid("quick")
     assert 0 < len(quick) < len(named_grid("full")) / 4
     assert {r.residual for r in quick} == {"", "linear"}  # the same kinds of candidate
-    assert {r.init for r in named_grid("quick", encoder=True)} == {"mean", "nearest", "encoder"}
+    with_encoder = named_grid("quick", encoder=True)
+    assert {r.init for r in with_encoder} == {"mean", "nearest", "encoder"}
+    # The encoder's one pass and the grid's z-steps, each with the grid's refinements/residuals.
+    assert with_encoder[: len(quick)] == quick
+    assert sorted({r.steps for r in with_encoder if r.init == "encoder"}) == [0, 20]
+    per_init = len(quick) // 2
+    assert len(with_encoder) == len(quick) + 2 * per_init

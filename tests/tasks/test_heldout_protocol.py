@@ -67,7 +67,9 @@ def test_heldout_rows_score_model_and_baselines_per_set_and_task(trained):
         key = score_key(res["mean"])
         assert key == ("psnr" if task == "all" else "psnr_unobserved")
         assert np.isfinite(res["mean"][key]) and res["seconds"] > 0
-        assert res["baselines"] and "per_video" not in res  # the record keeps means only
-        for b in res["baselines"].values():
-            assert np.isfinite(b["mean"][key]) and "per_video" not in b
+        assert res["baselines"]
+        for row in (res, *res["baselines"].values()):  # the judged metric per clip, only it
+            assert np.isfinite(row["mean"][key]) and list(row["per_video"]) == [key]
+            assert np.mean(row["per_video"][key]) == pytest.approx(row["mean"][key], rel=1e-5)
+            assert len(row["per_video"][key]) == len(videos)
     assert len(lines) == 2 and lines[0].split()[:2] == ["episodes", "all"]

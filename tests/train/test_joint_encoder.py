@@ -19,10 +19,12 @@ from inrv_jax.coords import make_grid
 from inrv_jax.encoder import has_encoder, load_encoder, mask_bank
 from inrv_jax.errors import InputError
 from inrv_jax.inr import render_batch
+from inrv_jax.masks import get_task
 from inrv_jax.model import make_model
 from inrv_jax.rendering import FromLatents, render
 from inrv_jax.settings import from_stored, replace, to_dict
 from inrv_jax.sharding import global_batch, make_mesh, path_str, tree_shardings
+from inrv_jax.tasks.choose import choose, named_grid
 from inrv_jax.tasks.invert import run_task
 from inrv_jax.tasks.train_encoder import Settings as PostHoc
 from inrv_jax.tasks.train_encoder import train_workdir
@@ -232,6 +234,20 @@ def test_init_encoder_with_zero_steps_renders_the_models_own_encoder(joint_runs)
     enc = load_encoder(joint_runs[0], tm.step, tm.latents.shape[1], trained=tm)
     np.testing.assert_allclose(enc.encode(res.prepared.observed, res.prepared.weights), z,
                                rtol=1e-5, atol=1e-8)  # fmt: skip
+
+
+def test_choose_scores_the_models_own_encoder_without_being_given_it(joint_runs):
+    # As run_task: a model trained with an encoder brings the encoder init's candidates (its one
+    # pass among them) to the choice, and the one pass scores what run_task gives.
+    tm = load_trained(joint_runs[0])
+    videos = np.asarray(jax.random.uniform(jax.random.key(4), (2, *SHAPE, 3)) * 2 - 1)
+    grid = named_grid("quick", encoder=True)
+    res = choose(tm, videos, ["prediction"], grid, log=lambda *_: None)["tasks"]["prediction"]
+    scores = {s["name"]: s["score"] for s in res["scores"]}
+    assert {"encoder+0", "encoder+20", "mean+20"} <= set(scores)
+    one_pass = run_task(tm, videos, "prediction", init="encoder", steps=0,
+                        **get_task("prediction").heldout_options(SHAPE[0]))  # fmt: skip
+    assert scores["encoder+0"] == pytest.approx(one_pass.summary["psnr_unobserved"], abs=1e-4)
 
 
 def test_post_hoc_training_continues_the_joint_encoder(joint_runs, tmp_path):

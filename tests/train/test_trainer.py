@@ -166,5 +166,15 @@ def test_atari_wide_batch_variant_keeps_the_fast_recipes_pixels_per_step():
     assert pixels[0] == pixels[1] and wide.train.batch_size == 8 * fast.train.batch_size
     assert wide.data.num_videos == fast.data.num_videos == 512
     assert wide.optim.code_lr_mult > 1 and wide.train.chunk_rows >= 64 * 512  # one chunk a step
-    with pytest.raises(ValueError, match="'small' and 'wide_batch'"):
+    with pytest.raises(ValueError, match="'small', 'wide_batch', 'joint_encoder'"):
         load_config("configs/atari.py:nope")
+
+
+def test_atari_joint_encoder_variant_is_wide_batch_with_an_encoder():
+    wide, joint = (
+        load_config("configs/atari.py:wide_batch"),
+        load_config("configs/atari.py:joint_encoder"),
+    )
+    assert joint.model.encoder.kind == "video" and wide.model.encoder.kind == "off"
+    joint.model.encoder = wide.model.encoder
+    assert joint.to_dict() == wide.to_dict()
